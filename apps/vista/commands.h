@@ -1,0 +1,18 @@
+#pragma once
+// Each subcommand registers its options on the CLI11 app and returns the function that runs it.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace vista::app {
+
+struct GlobalOptions {
+  int threads = 0;  // 0 = all cores
+  std::string device = "cpu";
+};
+
+using CommandRunner = std::function<int(const GlobalOptions&)>;
+
+CommandRunner add_check_fixtures_command(CLI::App& app);
+
+}  // namespace vista::app

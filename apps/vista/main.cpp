@@ -1,0 +1,39 @@
+// vista: train, evaluate and serve LLaVA-style models with explicit vision-text alignment losses.
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <map>
+
+#include "apps/vista/commands.h"
+#include "util/error.h"
+#include "util/threads.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vista: LLaVA-style multimodal models with VISTA alignment objectives"};
+  app.require_subcommand(1);
+  vista::app::GlobalOptions global;
+  app.add_option("--threads", global.threads, "intra-op threads (0 = all cores)")->capture_default_str();
+  app.add_option("--device", global.device, "torch device: cpu, cuda, cuda:1 ...")->capture_default_str();
+
+  std::map<CLI::App*, vista::app::CommandRunner> runners;
+  // Each add_*_command creates one subcommand; remember which runner belongs to it.
+  auto register_command = [&](vista::app::CommandRunner runner) {
+    runners[app.get_subcommands([](CLI::App*) { return true; }).back()] = std::move(runner);
+  };
+  register_command(vista::app::add_check_fixtures_command(app));
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    vista::configure_threads(global.threads);
+    fmt::print(stderr, "vista: {}; device {}\n", vista::threads_summary(), global.device);
+    for (auto* sub : app.get_subcommands())
+      if (runners.count(sub)) return runners[sub](global);
+  } catch (const vista::Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "error (libtorch): {}\n", e.what_without_backtrace());
+    return 2;
+  }
+  return 1;
+}

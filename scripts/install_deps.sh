@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package vista needs to build, test and run on a fresh Debian 12 machine.
+# Safe to re-run: apt-get skips packages that are already present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config   # compiler and build system
+  libtorch-dev                                    # tensors, autograd, optimizers (libtorch 1.13 C++ API)
+  libopenblas0-pthread                            # fast BLAS for libtorch's CPU matmuls (reference BLAS is ~12x slower)
+  libgloo-dev                                     # headers needed by c10d ProcessGroupGloo (multi-process CPU training)
+  nlohmann-json3-dev                              # config.json / manifest / dataset JSON parsing
+  libgtest-dev libgmock-dev                       # unit tests (GoogleTest through ctest)
+  libpng-dev libjpeg-dev                          # PNG / JPEG decoding and PNG writing (plots, heatmaps)
+  libcli11-dev                                    # command-line parsing for the `vista` subcommands
+  libfmt-dev                                      # formatting of progress lines and reports
+  ca-certificates
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install_deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,30 @@
+#include "losses/cross_entropy.h"
+
+#include "util/error.h"
+
+namespace vista::losses {
+
+CrossEntropyTerms shifted_cross_entropy(const torch::Tensor& logits_BTV, const torch::Tensor& labels_BT,
+                                        int64_t ignore_index) {
+  if (logits_BTV.dim() != 3 || labels_BT.dim() != 2 || logits_BTV.size(0) != labels_BT.size(0) ||
+      logits_BTV.size(1) != labels_BT.size(1))
+    fail("cross-entropy: logits {} and labels {} must be [B,T,V] and [B,T]", shape_string(logits_BTV.sizes().vec()),
+         shape_string(labels_BT.sizes().vec()));
+  const int64_t T = logits_BTV.size(1), V = logits_BTV.size(2);
+  CrossEntropyTerms out;
+  if (T < 2) {
+    out.loss = logits_BTV.sum().to(torch::kFloat32) * 0.0;
+    out.num_targets = torch::zeros({}, labels_BT.options().dtype(torch::kInt64));
+    return out;
+  }
+  auto logits = logits_BTV.narrow(1, 0, T - 1).reshape({-1, V}).to(torch::kFloat32);
+  auto targets = labels_BT.narrow(1, 1, T - 1).reshape({-1});
+  namespace F = torch::nn::functional;
+  auto per_token = F::cross_entropy(logits, targets,
+                                    F::CrossEntropyFuncOptions().ignore_index(ignore_index).reduction(torch::kNone));
+  out.num_targets = (targets != ignore_index).sum();
+  out.loss = per_token.sum() / out.num_targets.clamp_min(1).to(torch::kFloat32);
+  return out;
+}
+
+}  // namespace vista::losses

@@ -1,0 +1,103 @@
+#include "models/layers.h"
+
+#include <cmath>
+#include <limits>
+
+#include "util/error.h"
+
+namespace vista::models {
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x_BTD) {
+  const auto input_dtype = x_BTD.scalar_type();
+  auto x = x_BTD.to(torch::kFloat32);
+  auto variance = x.pow(2).mean(-1, /*keepdim=*/true);
+  x = x * torch::rsqrt(variance + eps_);
+  return weight * x.to(input_dtype);
+}
+
+RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_dim, double theta,
+                           torch::ScalarType dtype) {
+  const auto opts = torch::TensorOptions().device(position_ids_BT.device());
+  auto exponent = torch::arange(0, rotary_dim, 2, opts.dtype(torch::kInt64)).to(torch::kFloat32) /
+                  static_cast<float>(rotary_dim);
+  auto inv_freq = 1.0 / torch::pow(theta, exponent);  // [rotary_dim/2]
+  auto freqs = position_ids_BT.to(torch::kFloat32).unsqueeze(-1) * inv_freq.view({1, 1, -1});
+  auto emb = torch::cat({freqs, freqs}, -1);  // [B, T, rotary_dim]
+  return {emb.cos().to(dtype).unsqueeze(1), emb.sin().to(dtype).unsqueeze(1)};
+}
+
+namespace {
+// torch.finfo(dtype).min, the value HF adds for masked positions.
+double lowest_value(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    case torch::kFloat16: return -65504.0;
+    case torch::kBFloat16: return -3.3895313892515355e38;
+    default: return std::numeric_limits<float>::lowest();
+  }
+}
+
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half);
+  auto x2 = x.narrow(-1, half, x.size(-1) - half);
+  return torch::cat({-x2, x1}, -1);
+}
+}  // namespace
+
+torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope) {
+  const int64_t rotary_dim = rope.cos_B1TH.size(-1);
+  if (rotary_dim == x_BHTD.size(-1)) return x_BHTD * rope.cos_B1TH + rotate_half(x_BHTD) * rope.sin_B1TH;
+  auto rot = x_BHTD.narrow(-1, 0, rotary_dim);
+  auto pass = x_BHTD.narrow(-1, rotary_dim, x_BHTD.size(-1) - rotary_dim);
+  rot = rot * rope.cos_B1TH + rotate_half(rot) * rope.sin_B1TH;
+  return torch::cat({rot, pass}, -1);
+}
+
+torch::Tensor causal_padding_mask(const torch::Tensor& key_valid_BT, int64_t num_queries,
+                                  int64_t query_offset, torch::ScalarType dtype) {
+  const auto device = key_valid_BT.device();
+  const int64_t num_keys = key_valid_BT.size(1);
+  auto opts = torch::TensorOptions().device(device).dtype(torch::kInt64);
+  auto query_pos = torch::arange(query_offset, query_offset + num_queries, opts).view({-1, 1});
+  auto key_pos = torch::arange(num_keys, opts).view({1, -1});
+  auto allowed = (key_pos <= query_pos).view({1, 1, num_queries, num_keys}) &
+                 key_valid_BT.to(torch::kBool).view({key_valid_BT.size(0), 1, 1, num_keys});
+  auto lowest = torch::full({}, lowest_value(dtype), torch::TensorOptions().dtype(dtype).device(device));
+  return torch::where(allowed, torch::zeros({}, lowest.options()), lowest);
+}
+
+torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep) {
+  if (n_rep == 1) return x_BHTD;
+  const auto b = x_BHTD.size(0), h = x_BHTD.size(1), t = x_BHTD.size(2), d = x_BHTD.size(3);
+  return x_BHTD.unsqueeze(2).expand({b, h, n_rep, t, d}).reshape({b, h * n_rep, t, d});
+}
+
+torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
+                                            const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS) {
+  const double scale = std::sqrt(static_cast<double>(q_BHTD.size(-1)));
+  auto scores = torch::matmul(q_BHTD, k_BHSD.transpose(2, 3)) / scale;
+  if (mask_B1TS.defined()) scores = scores + mask_B1TS;
+  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q_BHTD.scalar_type());
+  return torch::matmul(probs, v_BHSD);
+}
+
+torch::Tensor quick_gelu(const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); }
+
+torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
+  if (name == "quick_gelu") return quick_gelu(x);
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "gelu_new") {  // HF NewGELUActivation, spelled out as there (not the fused kernel)
+    const double k = std::sqrt(2.0 / M_PI);
+    return 0.5 * x * (1.0 + torch::tanh(k * (x + 0.044715 * torch::pow(x, 3.0))));
+  }
+  if (name == "silu") return torch::silu(x);
+  fail("unsupported activation '{}' (expected quick_gelu, gelu, gelu_new, gelu_pytorch_tanh, silu)", name);
+}
+
+}  // namespace vista::models

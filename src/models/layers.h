@@ -1,0 +1,53 @@
+#pragma once
+// Building blocks shared by the decoders and vision towers. Each mirrors the Hugging Face
+// transformers 4.40 computation order, because float32 parity with the reference fixtures
+// depends on doing the same operations in the same order.
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace vista::models {
+
+// Observes internals without editing forward code: index 0 = embeddings (after any pre-norm),
+// index i = output of block i, and for decoders index L = the final-norm output (HF semantics).
+using HiddenStateObserver = std::function<void(int64_t index, const torch::Tensor& hidden_BTD)>;
+
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x_BTD);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// Rotary position embedding, HF "rotate_half" layout (halves, not interleaved pairs).
+struct RotaryTables {
+  torch::Tensor cos_B1TH;  // [B, 1, T, head_dim], float32 then cast to the activation dtype
+  torch::Tensor sin_B1TH;
+};
+RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_dim, double theta,
+                           torch::ScalarType dtype);
+// Applies RoPE to the first rotary_dim features of each head (all of them for LLaMA).
+torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope);
+
+// Additive mask [B, 1, Tq, Tk]: 0 where a query may attend, the dtype's lowest value elsewhere
+// (HF's eager-attention convention, so fully masked rows behave exactly as there).
+// key_valid_BT: 1 for real tokens. query_offset: absolute position of the first query (KV cache).
+torch::Tensor causal_padding_mask(const torch::Tensor& key_valid_BT, int64_t num_queries,
+                                  int64_t query_offset, torch::ScalarType dtype);
+
+// kv heads -> query heads (kv head j serves query heads j*n_rep .. j*n_rep+n_rep-1).
+torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep);
+
+// softmax(q k^T / sqrt(d) + mask) v with the softmax in float32, as HF eager attention.
+torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
+                                            const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS);
+
+torch::Tensor quick_gelu(const torch::Tensor& x);
+// Activation by HF name: quick_gelu, gelu (erf), gelu_new / gelu_pytorch_tanh (tanh), silu.
+torch::Tensor activation(const std::string& name, const torch::Tensor& x);
+
+}  // namespace vista::models

@@ -1,0 +1,96 @@
+#include "models/llama.h"
+
+namespace vista::models {
+
+namespace {
+torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+}  // namespace
+
+LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
+    : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.attention_bias));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
+  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
+                                          const torch::Tensor& mask_B1TT) {
+  const auto b = x_BTD.size(0), t = x_BTD.size(1);
+  auto q_BHTD = q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2);
+  auto k_BHTD = k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  auto v_BHTD = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  q_BHTD = apply_rotary(q_BHTD, rope);
+  k_BHTD = apply_rotary(k_BHTD, rope);
+  const int64_t n_rep = num_heads_ / num_kv_heads_;
+  auto out_BHTD = attention_scores_after_matmul(q_BHTD, repeat_kv(k_BHTD, n_rep), repeat_kv(v_BHTD, n_rep), mask_B1TT);
+  auto out_BTD = out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_});
+  return o_proj->forward(out_BTD);
+}
+
+LlamaMLPImpl::LlamaMLPImpl(const io::DecoderConfig& c) {
+  gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size, false));
+  up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size, false));
+  down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size, false));
+}
+
+torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD) {
+  return down_proj->forward(torch::silu(gate_proj->forward(x_BTD)) * up_proj->forward(x_BTD));
+}
+
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
+  self_attn = register_module("self_attn", LlamaAttention(c));
+  mlp = register_module("mlp", LlamaMLP(c));
+  input_layernorm = register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
+                                             const torch::Tensor& mask_B1TT) {
+  auto h = x_BTD + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT);
+  return h + mlp->forward(post_attention_layernorm->forward(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const io::DecoderConfig& c) : config_(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(LlamaDecoderLayer(c));
+  norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                                      const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer) {
+  const auto dtype = inputs_embeds_BTD.scalar_type();
+  const auto rope = rotary_tables(position_ids_BT, config_.head_dim, config_.rope_theta, dtype);
+  const auto mask_B1TT = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype);
+  auto h = inputs_embeds_BTD;
+  if (observer) observer(0, h);
+  for (size_t i = 0; i < layers->size(); ++i) {
+    h = layers->ptr(i)->as<LlamaDecoderLayerImpl>()->forward(h, rope, mask_B1TT);
+    if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
+  }
+  h = norm->forward(h);
+  if (observer) observer(static_cast<int64_t>(layers->size()), h);
+  return h;
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const io::DecoderConfig& c) : config_(c) {
+  model = register_module("model", LlamaModel(c));
+  if (!c.tie_word_embeddings) lm_head = register_module("lm_head", linear(c.hidden_size, c.vocab_size, false));
+}
+
+torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
+  auto out = lm_head ? lm_head->forward(hidden_BTD)
+                     : torch::nn::functional::linear(hidden_BTD, model->embed_tokens->weight);
+  return out.to(torch::kFloat32);
+}
+
+torch::Tensor default_position_ids(int64_t batch, int64_t length, torch::Device device) {
+  return torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(device))
+      .unsqueeze(0)
+      .expand({batch, length});
+}
+
+}  // namespace vista::models

@@ -1,0 +1,83 @@
+#pragma once
+// LLaMA-family decoder (LLaMA 2 / Vicuna): RMSNorm, rotate-half RoPE, grouped-query attention,
+// SwiGLU MLP. Submodule names equal the Hugging Face state-dict keys (model.layers.N.self_attn...).
+#include <torch/torch.h>
+
+#include "io/hf_config.h"
+#include "models/layers.h"
+
+namespace vista::models {
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  explicit LlamaAttentionImpl(const io::DecoderConfig& config);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t num_heads_, num_kv_heads_, head_dim_;
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMLPImpl : public torch::nn::Module {
+ public:
+  explicit LlamaMLPImpl(const io::DecoderConfig& config);
+  torch::Tensor forward(const torch::Tensor& x_BTD);
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMLP);
+
+class LlamaDecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit LlamaDecoderLayerImpl(const io::DecoderConfig& config);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+
+  LlamaAttention self_attn{nullptr};
+  LlamaMLP mlp{nullptr};
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(LlamaDecoderLayer);
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const io::DecoderConfig& config);
+  // inputs_embeds_BTD: token (and spliced image) embeddings; attention_mask_BT: 1 = real token;
+  // position_ids_BT: absolute positions. Returns the final-norm hidden states.
+  torch::Tensor forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr);
+
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+
+ private:
+  io::DecoderConfig config_;
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForCausalLMImpl : public torch::nn::Module {
+ public:
+  explicit LlamaForCausalLMImpl(const io::DecoderConfig& config);
+
+  torch::Tensor embed(const torch::Tensor& input_ids_BT) { return model->embed_tokens->forward(input_ids_BT); }
+  torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) {
+    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer);
+  }
+  // Logits in float32, as HF casts them (`logits.float()`).
+  torch::Tensor logits(const torch::Tensor& hidden_BTD);
+  const io::DecoderConfig& config() const { return config_; }
+
+  LlamaModel model{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // absent when tie_word_embeddings
+
+ private:
+  io::DecoderConfig config_;
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+// Default position ids for right padding: arange(T) on every row.
+torch::Tensor default_position_ids(int64_t batch, int64_t length, torch::Device device);
+
+}  // namespace vista::models
