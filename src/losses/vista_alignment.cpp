@@ -35,7 +35,6 @@ VistaTerms vista_alignment(const torch::Tensor& hidden_BTD, const torch::Tensor&
     fail("vista: text embeddings {} must be [P, {}]", shape_string(text_embeds_PD.sizes().vec()), D);
   const auto device = hidden_BTD.device();
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
 
   const auto offsets = text_offsets_B1.to(i64);
   const auto counts_B = offsets.narrow(0, 1, B) - offsets.narrow(0, 0, B);
@@ -43,11 +42,16 @@ VistaTerms vista_alignment(const torch::Tensor& hidden_BTD, const torch::Tensor&
   const auto valid_B = (last_pos >= 0) & (counts_B > 0);
   const int64_t P = text_embeds_PD.size(0);
 
-  // s_b in float32 (the released code's bf16/fp16 defect: never mix dtypes in the difference).
-  const auto s_BD = hidden_BTD.index({torch::arange(B, i64), last_pos.clamp_min(0)}).to(torch::kFloat32);
+  // At least float32, and one dtype for both sides: the released code subtracts bf16/fp16
+  // embeddings from a float32 state and its backward fails (METHOD.md §4.5.1). float64 inputs
+  // stay float64 so gradients can be checked by finite differences.
+  const auto compute = torch::promote_types(torch::promote_types(hidden_BTD.scalar_type(), text_embeds_PD.scalar_type()),
+                                            torch::kFloat32);
+  const auto opts = torch::TensorOptions().dtype(compute).device(device);
+  const auto s_BD = hidden_BTD.index({torch::arange(B, i64), last_pos.clamp_min(0)}).to(compute);
   const auto sample_P = torch::repeat_interleave(counts_B);  // sample id of each packed row
   const auto s_PD = s_BD.index_select(0, sample_P);
-  auto x_PD = text_embeds_PD.to(torch::kFloat32);
+  auto x_PD = text_embeds_PD.to(compute);
   if (options.detach_text) x_PD = x_PD.detach();
 
   torch::Tensor score_P;
@@ -57,19 +61,19 @@ VistaTerms vista_alignment(const torch::Tensor& hidden_BTD, const torch::Tensor&
   } else {
     score_P = torch::cosine_similarity(s_PD, x_PD, /*dim=*/1, /*eps=*/1e-8);
   }
-  const auto m_P = counts_B.index_select(0, sample_P).to(torch::kFloat32);
-  const auto t_P = (torch::arange(P, i64) - offsets.index_select(0, sample_P) + 1).to(torch::kFloat32);
+  const auto m_P = counts_B.index_select(0, sample_P).to(compute);
+  const auto t_P = (torch::arange(P, i64) - offsets.index_select(0, sample_P) + 1).to(compute);
   torch::Tensor w_P;
   switch (options.weight) {
     case VistaWeight::kTOverM: w_P = t_P / m_P; break;
     case VistaWeight::kT: w_P = t_P; break;
-    case VistaWeight::kUniform: w_P = torch::ones({P}, f32); break;
+    case VistaWeight::kUniform: w_P = torch::ones({P}, opts); break;
   }
-  const auto m_B = counts_B.clamp_min(1).to(torch::kFloat32);
-  const auto zero = torch::zeros({}, f32);
-  const auto weighted_B = torch::zeros({B}, f32).index_add(0, sample_P, w_P * score_P) / m_B;
-  const auto plain_B = torch::zeros({B}, f32).index_add(0, sample_P, score_P) / m_B;
-  const auto n_valid = valid_B.sum().clamp_min(1).to(torch::kFloat32);
+  const auto m_B = counts_B.clamp_min(1).to(compute);
+  const auto zero = torch::zeros({}, opts);
+  const auto weighted_B = torch::zeros({B}, opts).index_add(0, sample_P, w_P * score_P) / m_B;
+  const auto plain_B = torch::zeros({B}, opts).index_add(0, sample_P, score_P) / m_B;
+  const auto n_valid = valid_B.sum().clamp_min(1).to(compute);
 
   VistaTerms out;
   out.valid_B = valid_B;

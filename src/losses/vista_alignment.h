@@ -1,7 +1,8 @@
 #pragma once
 // The VISTA alignment term (METHOD.md §4.2, §4.6): pulls every text-token input embedding x_t of
 // a sample toward s, the final-norm hidden state at the sample's last image token, weighted by
-// position. Pure function of tensors; computed in float32 whatever the model dtype; one
+// position. Pure function of tensors; computed in float32 (float64 if given float64) whatever
+// the model dtype; one
 // vectorised pass over the packed text tokens.
 #include <torch/torch.h>
 
@@ -26,7 +27,7 @@ VistaReduce parse_vista_reduce(const std::string& name);
 VistaWeight parse_vista_weight(const std::string& name);
 
 struct VistaTerms {
-  torch::Tensor term;                // L_VISTA: mean over valid samples of L_b (float32 scalar)
+  torch::Tensor term;                // L_VISTA: mean over valid samples of L_b (scalar, >= float32)
   torch::Tensor per_sample_B;        // L_b, 0 where the sample has no image or no text
   torch::Tensor similarity;          // logged: mean_b mean_t e_t (l2) or cos (cosine), unweighted
   torch::Tensor valid_B;             // bool: sample counted (has an image and >= 1 text token)

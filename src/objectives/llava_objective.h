@@ -1,0 +1,37 @@
+#pragma once
+// The training objective of a LLaVA model: one call runs vision -> projector -> splice -> LLM and
+// returns the total loss with each term. This layer composes models and losses; neither of
+// those knows the other.
+#include <torch/torch.h>
+
+#include "losses/vista_alignment.h"
+#include "models/llava.h"
+
+namespace vista::objectives {
+
+struct MultimodalBatch {
+  torch::Tensor input_ids_BL;       // right padded, models::kImageTokenIndex placeholders
+  torch::Tensor attention_mask_BL;
+  torch::Tensor labels_BL;
+  torch::Tensor pixel_values_BCHW;  // one (possibly dummy) image per sample; undefined = no images
+};
+
+struct ObjectiveOptions {
+  bool vista_enabled = true;
+  losses::VistaOptions vista;
+};
+
+struct ObjectiveTerms {
+  torch::Tensor total;        // what to back-propagate
+  torch::Tensor ce;           // token-mean shifted CE
+  torch::Tensor vista;        // L_VISTA (0 when disabled)
+  torch::Tensor similarity;   // unweighted alignment score, logged only
+  torch::Tensor num_targets;  // supervised tokens in the batch
+  torch::Tensor num_aligned;  // samples counted by VISTA
+  int64_t sequence_tokens = 0;  // LLM positions in the spliced batch (B x T)
+};
+
+ObjectiveTerms llava_objective(models::LlavaForCausalLMImpl& model, const MultimodalBatch& batch,
+                               const ObjectiveOptions& options);
+
+}  // namespace vista::objectives

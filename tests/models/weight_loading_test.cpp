@@ -1,0 +1,92 @@
+#include "models/weight_loading.h"
+
+#include <filesystem>
+
+#include "io/safetensors.h"
+#include "models/llava.h"
+#include "test_util.h"
+
+using namespace vista::models;
+
+namespace {
+// Copies the fixture llama checkpoint's config, with a chosen set of tensors written out.
+void write_llama_variant(const TempDir& dir, std::map<std::string, torch::Tensor> tensors) {
+  std::filesystem::copy_file(testdata("oracle_v1/llama/model/config.json"), dir.file("config.json"));
+  vista::io::save_safetensors(dir.file("model.safetensors"), tensors);
+}
+}  // namespace
+
+TEST(WeightLoading, LoadsFixtureLlamaExactly) {
+  auto model = load_llama(testdata("oracle_v1/llama/model"));
+  const auto reference = vista::io::load_safetensors(testdata("oracle_v1/llama/model/model.safetensors"));
+  size_t checked = 0;
+  for (const auto& p : model->named_parameters()) {
+    ASSERT_TRUE(reference.count(p.key())) << p.key();
+    EXPECT_TRUE(torch::equal(p.value(), reference.at(p.key()))) << p.key();
+    ++checked;
+  }
+  EXPECT_EQ(checked, reference.size());
+}
+
+TEST(WeightLoading, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
+  TempDir dir;
+  auto tensors = vista::io::load_safetensors(testdata("oracle_v1/llama/model/model.safetensors"));
+  tensors.erase("model.norm.weight");
+  tensors.erase("lm_head.weight");
+  tensors["model.extra.weight"] = torch::zeros({2});
+  tensors["model.layers.0.self_attn.k_proj.weight"] = torch::zeros({64, 64});
+  write_llama_variant(dir, tensors);
+  expect_error_containing([&] { load_llama(dir.path()); },
+                          {dir.path(), "2 missing", "1 unexpected", "1 mis-shaped",
+                           "missing: model.norm.weight (expected shape [64])", "missing: lm_head.weight",
+                           "unexpected: model.extra.weight",
+                           "mis-shaped: model.layers.0.self_attn.k_proj.weight: expected [32, 64], got [64, 64]"});
+}
+
+TEST(WeightLoading, MissingCheckpointFileIsNamed) {
+  TempDir dir;
+  std::filesystem::copy_file(testdata("oracle_v1/llama/model/config.json"), dir.file("config.json"));
+  expect_error_containing([&] { load_llama(dir.path()); }, {dir.path(), "no model.safetensors"});
+}
+
+TEST(WeightLoading, ShardedCheckpointLoads) {
+  TempDir dir;
+  auto tensors = vista::io::load_safetensors(testdata("oracle_v1/llama/model/model.safetensors"));
+  std::map<std::string, torch::Tensor> first, second;
+  nlohmann::json weight_map;
+  bool flip = false;
+  for (const auto& [k, v] : tensors) {
+    (flip ? first : second)[k] = v;
+    weight_map[k] = flip ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+    flip = !flip;
+  }
+  std::filesystem::copy_file(testdata("oracle_v1/llama/model/config.json"), dir.file("config.json"));
+  vista::io::save_safetensors(dir.file("model-00001-of-00002.safetensors"), first);
+  vista::io::save_safetensors(dir.file("model-00002-of-00002.safetensors"), second);
+  write_file(dir.file("model.safetensors.index.json"), nlohmann::json{{"weight_map", weight_map}}.dump());
+  auto model = load_llama(dir.path());
+  EXPECT_TRUE(torch::equal(model->model->norm->weight, tensors.at("model.norm.weight")));
+}
+
+TEST(WeightLoading, LlavaOfficialLayoutRoundTrips) {
+  const std::string dir = testdata("oracle_v1/llava_vista/model");
+  auto model = load_llava(dir, {testdata("oracle_v1/clip_vision/model")});
+  const auto exported = export_state(*model, official_llava_layout(model->config()));
+  const auto reader = CheckpointReader::open(dir);
+  size_t compared = 0;
+  for (const auto& key : reader.keys()) {
+    if (key.rfind("model.vision_tower.", 0) == 0) continue;
+    ASSERT_TRUE(exported.count(key)) << key;
+    EXPECT_TRUE(torch::equal(exported.at(key), reader.tensor(key))) << key;
+    ++compared;
+  }
+  EXPECT_EQ(compared, exported.size());
+}
+
+TEST(WeightLoading, UnresolvableVisionTowerListsPlacesTried) {
+  TempDir dir;
+  auto config = vista::io::read_json_file(testdata("oracle_v1/llava_vista/model/config.json"));
+  config["mm_vision_tower"] = "no/such/tower";
+  write_file(dir.file("config.json"), config.dump());
+  expect_error_containing([&] { load_llava(dir.path()); }, {"mm_vision_tower", "no/such/tower", "Tried:", "--vision-tower"});
+}
