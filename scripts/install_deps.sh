@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev                       # unit tests (GoogleTest through ctest)
   libpng-dev libjpeg-dev                          # PNG / JPEG decoding and PNG writing (plots, heatmaps)
   libcli11-dev                                    # command-line parsing for the `vista` subcommands
+  libonig-dev                                     # Oniguruma: the Unicode regex engine HF tokenizers uses (pre-tokenizer patterns)
   libfmt-dev                                      # formatting of progress lines and reports
   ca-certificates
 )
