@@ -33,7 +33,7 @@ double peak_rss_mb() {
 }
 
 struct Bench {
-  vista::models::LlavaForCausalLM model{nullptr};
+  vista::models::MultimodalLM model{nullptr};
   vista::objectives::MultimodalBatch batch;
   std::vector<torch::Tensor> trainable;
   std::unique_ptr<torch::optim::AdamW> optimizer;
@@ -51,7 +51,7 @@ Bench build(const vista::io::JsonFields& cfg) {
   const auto vision = io::parse_vision_config(cfg.object("vision"));
   Bench bench;
   torch::manual_seed(0);
-  bench.model = models::LlavaForCausalLM(config, vision);
+  bench.model = models::MultimodalLM(config, vision);
   for (auto& p : bench.model->named_parameters()) {
     if (p.key().rfind("vision_tower.", 0) == 0) p.value().set_requires_grad(false);
     else bench.trainable.push_back(p.value());

@@ -20,8 +20,12 @@ JsonFields read_config(const std::string& model_dir) {
 DecoderConfig parse_decoder_config(const JsonFields& f) {
   DecoderConfig c;
   c.model_type = f.string("model_type");
-  if (c.model_type != "llama" && c.model_type != "llava_llama" && c.model_type != "llava")
-    fail("{}: field 'model_type' is '{}', expected 'llama' or 'llava_llama'", f.source(), c.model_type);
+  if (c.model_type == "llama" || c.model_type == "llava_llama") c.family = "llama";
+  else if (c.model_type == "qwen2") c.family = "qwen2";
+  else if (c.model_type == "phi") c.family = "phi";
+  else
+    fail("{}: field 'model_type' is '{}', expected one of llama, llava_llama, qwen2, phi", f.source(), c.model_type);
+  const bool phi = c.family == "phi";
   c.vocab_size = f.integer("vocab_size");
   c.hidden_size = f.integer("hidden_size");
   c.intermediate_size = f.integer("intermediate_size");
@@ -46,12 +50,29 @@ DecoderConfig parse_decoder_config(const JsonFields& f) {
          c.head_dim, c.num_attention_heads, c.hidden_size);
   c.max_position_embeddings = f.integer_or("max_position_embeddings", 2048);
   c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
-  c.rope_theta = f.number_or("rope_theta", 10000.0);
+  c.layer_norm_eps = f.number_or("layer_norm_eps", 1e-5);
+  c.rope_theta = f.number_or("rope_theta", c.family == "qwen2" ? 1000000.0 : 10000.0);
   c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
-  c.attention_bias = f.boolean_or("attention_bias", false);
-  c.hidden_act = f.string_or("hidden_act", "silu");
-  if (c.hidden_act != "silu")
-    fail("{}: field 'hidden_act' is '{}', only 'silu' is supported for llama", f.source(), c.hidden_act);
+  if (c.family == "llama") {
+    c.qkv_bias = c.output_bias = f.boolean_or("attention_bias", false);
+  } else if (c.family == "qwen2") {
+    c.qkv_bias = true;
+    // transformers 4.40's eager Qwen2 path applies sliding_window even when use_sliding_window is false.
+    c.sliding_window = f.integer_or("sliding_window", 0);
+  } else {
+    c.qkv_bias = c.output_bias = c.lm_head_bias = true;
+    c.partial_rotary_factor = f.number_or("partial_rotary_factor", 0.5);
+    if (c.partial_rotary_factor <= 0.0 || c.partial_rotary_factor > 1.0)
+      fail("{}: field 'partial_rotary_factor' must be in (0, 1], got {}", f.source(), c.partial_rotary_factor);
+    if (f.boolean_or("qk_layernorm", false))
+      fail("{}: field 'qk_layernorm' is true; no released phi checkpoint uses it and transformers 4.40 cannot run it",
+           f.source());
+  }
+  c.hidden_act = f.string_or("hidden_act", phi ? "gelu_new" : "silu");
+  if (!phi && c.hidden_act != "silu")
+    fail("{}: field 'hidden_act' is '{}', only 'silu' is supported for {}", f.source(), c.hidden_act, c.model_type);
+  if (phi && c.hidden_act != "gelu_new" && c.hidden_act != "gelu" && c.hidden_act != "gelu_pytorch_tanh")
+    fail("{}: field 'hidden_act' is '{}', expected gelu_new, gelu or gelu_pytorch_tanh for phi", f.source(), c.hidden_act);
   if (f.has("rope_scaling"))
     fail("{}: field 'rope_scaling' is set ({}); RoPE scaling is not supported yet", f.source(),
          f.raw().at("rope_scaling").dump());
@@ -67,10 +88,14 @@ VisionConfig parse_vision_config(const JsonFields& fields) {
   // A full CLIPModel config nests the tower under vision_config.
   const std::string type = fields.string("model_type");
   if (type == "clip") return parse_vision_config(fields.object("vision_config"));
+  if (type == "siglip") return parse_vision_config(fields.object("vision_config"));
   VisionConfig c;
   c.model_type = type;
-  if (type != "clip_vision_model")
-    fail("{}: field 'model_type' is '{}', expected 'clip_vision_model' or 'clip'", fields.source(), type);
+  if (type == "clip_vision_model") c.family = "clip";
+  else if (type == "siglip_vision_model") c.family = "siglip";
+  else
+    fail("{}: field 'model_type' is '{}', expected clip_vision_model, siglip_vision_model, clip or siglip",
+         fields.source(), type);
   const auto& f = fields;
   c.hidden_size = f.integer("hidden_size");
   c.intermediate_size = f.integer("intermediate_size");
@@ -79,8 +104,8 @@ VisionConfig parse_vision_config(const JsonFields& fields) {
   c.image_size = f.integer("image_size");
   c.patch_size = f.integer("patch_size");
   c.num_channels = f.integer_or("num_channels", 3);
-  c.layer_norm_eps = f.number_or("layer_norm_eps", 1e-5);
-  c.hidden_act = f.string_or("hidden_act", "quick_gelu");
+  c.layer_norm_eps = f.number_or("layer_norm_eps", c.family == "clip" ? 1e-5 : 1e-6);
+  c.hidden_act = f.string_or("hidden_act", c.family == "clip" ? "quick_gelu" : "gelu_pytorch_tanh");
   for (auto [key, value] : {std::pair{"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
                             {"num_hidden_layers", c.num_hidden_layers},
                             {"num_attention_heads", c.num_attention_heads}, {"image_size", c.image_size},
@@ -97,8 +122,39 @@ VisionConfig parse_vision_config(const JsonFields& fields) {
   return c;
 }
 
-LlavaConfig parse_llava_config(const JsonFields& f) {
+std::string layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::kOfficialLlava: return "llava";
+    case Layout::kLlavaHf: return "llava-hf";
+    case Layout::kTinyLlava: return "tinyllava";
+  }
+  return "?";
+}
+
+Layout parse_layout(const std::string& name) {
+  if (name == "llava" || name == "official") return Layout::kOfficialLlava;
+  if (name == "llava-hf" || name == "llava_hf") return Layout::kLlavaHf;
+  if (name == "tinyllava") return Layout::kTinyLlava;
+  fail("unknown checkpoint layout '{}' (expected llava, llava-hf or tinyllava)", name);
+}
+
+namespace {
+
+void validate_mm(const JsonFields& f, const MultimodalConfig& mm) {
+  if (mm.mm_vision_select_feature != "patch" && mm.mm_vision_select_feature != "cls_patch")
+    fail("{}: vision feature selection '{}' is not supported (expected patch / cls_patch, or llava-hf default / full)",
+         f.source(), mm.mm_vision_select_feature);
+  if (mm.mm_patch_merge_type != "flat")
+    fail("{}: field 'mm_patch_merge_type' is '{}'; only 'flat' is supported (anyres is out of scope)",
+         f.source(), mm.mm_patch_merge_type);
+  if (mm.mm_use_im_start_end)
+    fail("{}: field 'mm_use_im_start_end' is true; image start/end tokens are not supported", f.source());
+  require_positive(f, "mm_hidden_size", mm.mm_hidden_size);
+}
+
+LlavaConfig parse_official(const JsonFields& f) {
   LlavaConfig c;
+  c.layout = Layout::kOfficialLlava;
   c.text = parse_decoder_config(f);
   auto& mm = c.mm;
   mm.mm_hidden_size = f.integer("mm_hidden_size");
@@ -112,15 +168,74 @@ LlavaConfig parse_llava_config(const JsonFields& f) {
   mm.image_aspect_ratio = f.string_or("image_aspect_ratio", "square");
   mm.tokenizer_model_max_length = f.integer_or("tokenizer_model_max_length", 0);
   mm.tokenizer_padding_side = f.string_or("tokenizer_padding_side", "right");
-  if (mm.mm_vision_select_feature != "patch" && mm.mm_vision_select_feature != "cls_patch")
-    fail("{}: field 'mm_vision_select_feature' is '{}', expected 'patch' or 'cls_patch'", f.source(),
-         mm.mm_vision_select_feature);
-  if (mm.mm_patch_merge_type != "flat")
-    fail("{}: field 'mm_patch_merge_type' is '{}'; only 'flat' is supported (anyres is out of scope)",
-         f.source(), mm.mm_patch_merge_type);
-  if (mm.mm_use_im_start_end)
-    fail("{}: field 'mm_use_im_start_end' is true; image start/end tokens are not supported", f.source());
-  require_positive(f, "mm_hidden_size", mm.mm_hidden_size);
+  return c;
+}
+
+// The nested text_config of llava-hf / TinyLLaVA holds only the fields that differ from the
+// family's defaults; model_type must be present.
+JsonFields nested(const JsonFields& f, const std::string& key, const std::string& default_type) {
+  auto obj = f.object(key);
+  if (!obj.has("model_type")) {
+    auto raw = obj.raw();
+    raw["model_type"] = default_type;
+    return JsonFields(raw, obj.source());
+  }
+  return obj;
+}
+
+LlavaConfig parse_llava_hf(const JsonFields& f) {
+  LlavaConfig c;
+  c.layout = Layout::kLlavaHf;
+  c.text = parse_decoder_config(nested(f, "text_config", "llama"));
+  c.vision = parse_vision_config(nested(f, "vision_config", "clip_vision_model"));
+  auto& mm = c.mm;
+  mm.mm_hidden_size = c.vision->hidden_size;
+  const auto act = f.string_or("projector_hidden_act", "gelu");
+  if (act != "gelu") fail("{}: field 'projector_hidden_act' is '{}'; only 'gelu' is supported", f.source(), act);
+  mm.mm_projector_type = "mlp2x_gelu";
+  mm.mm_vision_select_layer = f.integer_or("vision_feature_layer", -2);
+  const auto strategy = f.string_or("vision_feature_select_strategy", "default");
+  if (strategy == "default") mm.mm_vision_select_feature = "patch";
+  else if (strategy == "full") mm.mm_vision_select_feature = "cls_patch";
+  else fail("{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", f.source(), strategy);
+  mm.image_token_index = f.integer("image_token_index");
+  if (f.has("pad_token_id")) c.text.pad_token_id = f.integer("pad_token_id");
+  mm.image_aspect_ratio = "pad";
+  return c;
+}
+
+LlavaConfig parse_tinyllava(const JsonFields& f) {
+  LlavaConfig c;
+  c.layout = Layout::kTinyLlava;
+  c.text = parse_decoder_config(nested(f, "text_config", "phi"));
+  c.vision = parse_vision_config(nested(f, "vision_config", "siglip_vision_model"));
+  auto& mm = c.mm;
+  mm.mm_hidden_size = f.integer_or("vision_hidden_size", c.vision->hidden_size);
+  mm.mm_projector_type = f.string_or("connector_type", "mlp2x_gelu");
+  mm.mm_vision_select_layer = f.integer_or("vision_feature_layer", -2);
+  mm.mm_vision_select_feature = f.string_or("vision_feature_select_strategy", "patch");
+  mm.image_aspect_ratio = f.string_or("image_aspect_ratio", "square");
+  mm.tokenizer_model_max_length = f.integer_or("tokenizer_model_max_length", 0);
+  mm.tokenizer_padding_side = f.string_or("tokenizer_padding_side", "right");
+  mm.image_token_index = f.integer_or("image_token_index", -200);
+  if (f.has("pad_token_id")) c.text.pad_token_id = f.integer("pad_token_id");
+  return c;
+}
+
+}  // namespace
+
+LlavaConfig parse_llava_config(const JsonFields& f) {
+  const auto type = f.string("model_type");
+  LlavaConfig c;
+  if (type == "llava") c = parse_llava_hf(f);
+  else if (type == "tinyllava") c = parse_tinyllava(f);
+  else if (type == "llava_llama") c = parse_official(f);
+  else fail("{}: field 'model_type' is '{}', expected llava_llama (official LLaVA), llava (llava-hf) or tinyllava",
+            f.source(), type);
+  if (c.vision && c.vision->hidden_size != c.mm.mm_hidden_size)
+    fail("{}: vision hidden size {} does not match the projector input {}", f.source(), c.vision->hidden_size,
+         c.mm.mm_hidden_size);
+  validate_mm(f, c.mm);
   return c;
 }
 

@@ -115,12 +115,8 @@ VisionOutput ClipVisionModelImpl::forward(const torch::Tensor& pixels_BCHW, cons
 }
 
 torch::Tensor ClipVisionModelImpl::hidden_state(const torch::Tensor& pixels_BCHW, int64_t index) {
-  const int64_t count = config_.num_hidden_layers + 1;
-  const int64_t resolved = index < 0 ? count + index : index;
-  if (resolved < 0 || resolved >= count)
-    fail("CLIP vision: hidden state index {} out of range for {} layers (valid: {}..{})", index,
-         config_.num_hidden_layers, -count, count - 1);
-  return run_layers(*vision_model, pixels_BCHW, resolved, nullptr);
+  return run_layers(*vision_model, pixels_BCHW, resolve_hidden_index(index, config_.num_hidden_layers, "CLIP vision"),
+                    nullptr);
 }
 
 }  // namespace vista::models

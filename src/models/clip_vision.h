@@ -5,6 +5,7 @@
 
 #include "io/hf_config.h"
 #include "models/layers.h"
+#include "models/vision_tower.h"
 
 namespace vista::models {
 
@@ -67,20 +68,13 @@ class ClipVisionTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ClipVisionTransformer);
 
-struct VisionOutput {
-  torch::Tensor last_hidden_state_BND;  // undefined when the run stopped early (stop_after_layer)
-  torch::Tensor pooled_BD;              // post_layernorm(last_hidden_state[:, 0])
-};
-
 // HF CLIPVisionModel: the only child is "vision_model", so parameter names equal HF keys.
-class ClipVisionModelImpl : public torch::nn::Module {
+class ClipVisionModelImpl : public VisionTower {
  public:
   explicit ClipVisionModelImpl(const io::VisionConfig& config);
-  VisionOutput forward(const torch::Tensor& pixels_BCHW, const HiddenStateObserver& observer = nullptr);
-  // hidden_states[index] (HF indexing; negative counts from the end of the L+1 list), running
-  // only the layers needed to produce it.
-  torch::Tensor hidden_state(const torch::Tensor& pixels_BCHW, int64_t index);
-  const io::VisionConfig& config() const { return config_; }
+  VisionOutput forward(const torch::Tensor& pixels_BCHW, const HiddenStateObserver& observer = nullptr) override;
+  torch::Tensor hidden_state(const torch::Tensor& pixels_BCHW, int64_t index) override;
+  const io::VisionConfig& config() const override { return config_; }
 
   ClipVisionTransformer vision_model{nullptr};
 

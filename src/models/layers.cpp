@@ -59,13 +59,15 @@ torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope
 }
 
 torch::Tensor causal_padding_mask(const torch::Tensor& key_valid_BT, int64_t num_queries,
-                                  int64_t query_offset, torch::ScalarType dtype) {
+                                  int64_t query_offset, torch::ScalarType dtype, int64_t sliding_window) {
   const auto device = key_valid_BT.device();
   const int64_t num_keys = key_valid_BT.size(1);
   auto opts = torch::TensorOptions().device(device).dtype(torch::kInt64);
   auto query_pos = torch::arange(query_offset, query_offset + num_queries, opts).view({-1, 1});
   auto key_pos = torch::arange(num_keys, opts).view({1, -1});
-  auto allowed = (key_pos <= query_pos).view({1, 1, num_queries, num_keys}) &
+  auto causal = key_pos <= query_pos;
+  if (sliding_window > 0) causal = causal & (key_pos >= query_pos - sliding_window);
+  auto allowed = causal.view({1, 1, num_queries, num_keys}) &
                  key_valid_BT.to(torch::kBool).view({key_valid_BT.size(0), 1, 1, num_keys});
   auto lowest = torch::full({}, lowest_value(dtype), torch::TensorOptions().dtype(dtype).device(device));
   return torch::where(allowed, torch::zeros({}, lowest.options()), lowest);

@@ -36,8 +36,10 @@ torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope
 // Additive mask [B, 1, Tq, Tk]: 0 where a query may attend, the dtype's lowest value elsewhere
 // (HF's eager-attention convention, so fully masked rows behave exactly as there).
 // key_valid_BT: 1 for real tokens. query_offset: absolute position of the first query (KV cache).
+// sliding_window > 0 also masks keys before query - sliding_window: query i sees keys
+// i-sliding_window..i (transformers 4.40 eager Qwen2 semantics).
 torch::Tensor causal_padding_mask(const torch::Tensor& key_valid_BT, int64_t num_queries,
-                                  int64_t query_offset, torch::ScalarType dtype);
+                                  int64_t query_offset, torch::ScalarType dtype, int64_t sliding_window = 0);
 
 // kv heads -> query heads (kv head j serves query heads j*n_rep .. j*n_rep+n_rep-1).
 torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep);

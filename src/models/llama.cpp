@@ -10,10 +10,10 @@ torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
     : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
-  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.attention_bias));
-  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
-  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
-  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.qkv_bias));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
+  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.output_bias));
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
@@ -64,7 +64,8 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, co
                                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer) {
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.head_dim, config_.rope_theta, dtype);
-  const auto mask_B1TT = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype);
+  const auto mask_B1TT =
+      causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype, config_.sliding_window);
   auto h = inputs_embeds_BTD;
   if (observer) observer(0, h);
   for (size_t i = 0; i < layers->size(); ++i) {
@@ -85,12 +86,6 @@ torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
   auto out = lm_head ? lm_head->forward(hidden_BTD)
                      : torch::nn::functional::linear(hidden_BTD, model->embed_tokens->weight);
   return out.to(torch::kFloat32);
-}
-
-torch::Tensor default_position_ids(int64_t batch, int64_t length, torch::Device device) {
-  return torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(device))
-      .unsqueeze(0)
-      .expand({batch, length});
 }
 
 }  // namespace vista::models

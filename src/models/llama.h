@@ -1,9 +1,11 @@
 #pragma once
-// LLaMA-family decoder (LLaMA 2 / Vicuna): RMSNorm, rotate-half RoPE, grouped-query attention,
-// SwiGLU MLP. Submodule names equal the Hugging Face state-dict keys (model.layers.N.self_attn...).
+// LLaMA-family decoder (LLaMA 2 / Vicuna, and Qwen2 = the same blocks with q/k/v biases):
+// RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU MLP. Submodule names equal the
+// Hugging Face state-dict keys (model.layers.N.self_attn...).
 #include <torch/torch.h>
 
 #include "io/hf_config.h"
+#include "models/causal_lm.h"
 #include "models/layers.h"
 
 namespace vista::models {
@@ -56,18 +58,18 @@ class LlamaModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaModel);
 
-class LlamaForCausalLMImpl : public torch::nn::Module {
+class LlamaForCausalLMImpl : public CausalLM {
  public:
   explicit LlamaForCausalLMImpl(const io::DecoderConfig& config);
 
-  torch::Tensor embed(const torch::Tensor& input_ids_BT) { return model->embed_tokens->forward(input_ids_BT); }
+  torch::Tensor embed(const torch::Tensor& input_ids_BT) override { return model->embed_tokens->forward(input_ids_BT); }
   torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) {
+                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) override {
     return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer);
   }
-  // Logits in float32, as HF casts them (`logits.float()`).
-  torch::Tensor logits(const torch::Tensor& hidden_BTD);
-  const io::DecoderConfig& config() const { return config_; }
+  torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
+  const io::DecoderConfig& config() const override { return config_; }
+  torch::Tensor embedding_weight() override { return model->embed_tokens->weight; }
 
   LlamaModel model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // absent when tie_word_embeddings
@@ -76,8 +78,5 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   io::DecoderConfig config_;
 };
 TORCH_MODULE(LlamaForCausalLM);
-
-// Default position ids for right padding: arange(T) on every row.
-torch::Tensor default_position_ids(int64_t batch, int64_t length, torch::Device device);
 
 }  // namespace vista::models

@@ -4,7 +4,7 @@
 
 namespace vista::objectives {
 
-ObjectiveTerms llava_objective(models::LlavaForCausalLMImpl& model, const MultimodalBatch& batch,
+ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const MultimodalBatch& batch,
                                const ObjectiveOptions& options) {
   torch::Tensor features;
   if (batch.pixel_values_BCHW.defined()) features = model.encode_images(batch.pixel_values_BCHW);

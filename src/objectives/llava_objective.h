@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "losses/vista_alignment.h"
-#include "models/llava.h"
+#include "models/model_loading.h"
 
 namespace vista::objectives {
 
@@ -31,7 +31,7 @@ struct ObjectiveTerms {
   int64_t sequence_tokens = 0;  // LLM positions in the spliced batch (B x T)
 };
 
-ObjectiveTerms llava_objective(models::LlavaForCausalLMImpl& model, const MultimodalBatch& batch,
+ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const MultimodalBatch& batch,
                                const ObjectiveOptions& options);
 
 }  // namespace vista::objectives

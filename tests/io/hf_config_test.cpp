@@ -85,9 +85,10 @@ TEST(HfConfig, LlavaRejectsUnsupportedMultimodalOptions) {
   auto j = nlohmann::json::parse(kLlama);
   j["mm_hidden_size"] = 8;
   j["mm_vision_tower"] = "clip";
+  j["model_type"] = "llava_llama";
   j["mm_vision_select_feature"] = "cls";
   expect_error_containing([&] { parse_llava_config(JsonFields(j, "cfg/config.json")); },
-                          {"cfg/config.json", "'mm_vision_select_feature' is 'cls'"});
+                          {"cfg/config.json", "vision feature selection 'cls'"});
   j["mm_vision_select_feature"] = "patch";
   j["mm_patch_merge_type"] = "spatial_unpad";
   expect_error_containing([&] { parse_llava_config(JsonFields(j, "cfg/config.json")); }, {"mm_patch_merge_type", "spatial_unpad"});

@@ -164,7 +164,7 @@ TEST(VistaAlignment, RejectsInconsistentShapes) {
 
 // End to end on the reference LLaVA model: right padding added to the batch changes no term.
 TEST(VistaObjective, ExtraRightPaddingChangesNoTerm) {
-  auto model = vista::models::load_llava(testdata("oracle_v1/llava_vista/model"),
+  auto model = vista::models::load_multimodal(testdata("oracle_v1/llava_vista/model"),
                                          {testdata("oracle_v1/clip_vision/model")});
   const auto tensors = vista::io::load_safetensors(testdata("oracle_v1/llava_vista/tensors.safetensors"));
   vista::objectives::MultimodalBatch batch{tensors.at("input.input_ids"), tensors.at("input.attention_mask"),

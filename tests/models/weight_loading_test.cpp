@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
-#include "models/llava.h"
+#include "models/model_loading.h"
 #include "test_util.h"
 
 using namespace vista::models;
@@ -17,7 +17,7 @@ void write_llama_variant(const TempDir& dir, std::map<std::string, torch::Tensor
 }  // namespace
 
 TEST(WeightLoading, LoadsFixtureLlamaExactly) {
-  auto model = load_llama(testdata("oracle_v1/llama/model"));
+  auto model = load_causal_lm(testdata("oracle_v1/llama/model"));
   const auto reference = vista::io::load_safetensors(testdata("oracle_v1/llama/model/model.safetensors"));
   size_t checked = 0;
   for (const auto& p : model->named_parameters()) {
@@ -36,7 +36,7 @@ TEST(WeightLoading, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
   tensors["model.extra.weight"] = torch::zeros({2});
   tensors["model.layers.0.self_attn.k_proj.weight"] = torch::zeros({64, 64});
   write_llama_variant(dir, tensors);
-  expect_error_containing([&] { load_llama(dir.path()); },
+  expect_error_containing([&] { load_causal_lm(dir.path()); },
                           {dir.path(), "2 missing", "1 unexpected", "1 mis-shaped",
                            "missing: model.norm.weight (expected shape [64])", "missing: lm_head.weight",
                            "unexpected: model.extra.weight",
@@ -46,7 +46,7 @@ TEST(WeightLoading, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
 TEST(WeightLoading, MissingCheckpointFileIsNamed) {
   TempDir dir;
   std::filesystem::copy_file(testdata("oracle_v1/llama/model/config.json"), dir.file("config.json"));
-  expect_error_containing([&] { load_llama(dir.path()); }, {dir.path(), "no model.safetensors"});
+  expect_error_containing([&] { load_causal_lm(dir.path()); }, {dir.path(), "no model.safetensors"});
 }
 
 TEST(WeightLoading, ShardedCheckpointLoads) {
@@ -64,14 +64,14 @@ TEST(WeightLoading, ShardedCheckpointLoads) {
   vista::io::save_safetensors(dir.file("model-00001-of-00002.safetensors"), first);
   vista::io::save_safetensors(dir.file("model-00002-of-00002.safetensors"), second);
   write_file(dir.file("model.safetensors.index.json"), nlohmann::json{{"weight_map", weight_map}}.dump());
-  auto model = load_llama(dir.path());
-  EXPECT_TRUE(torch::equal(model->model->norm->weight, tensors.at("model.norm.weight")));
+  auto model = load_causal_lm(dir.path());
+  EXPECT_TRUE(torch::equal(model->named_parameters()["model.norm.weight"], tensors.at("model.norm.weight")));
 }
 
 TEST(WeightLoading, LlavaOfficialLayoutRoundTrips) {
   const std::string dir = testdata("oracle_v1/llava_vista/model");
-  auto model = load_llava(dir, {testdata("oracle_v1/clip_vision/model")});
-  const auto exported = export_state(*model, official_llava_layout(model->config()));
+  auto model = load_multimodal(dir, {testdata("oracle_v1/clip_vision/model")});
+  const auto exported = export_state(*model, checkpoint_layout(model->config()));
   const auto reader = CheckpointReader::open(dir);
   size_t compared = 0;
   for (const auto& key : reader.keys()) {
@@ -88,5 +88,5 @@ TEST(WeightLoading, UnresolvableVisionTowerListsPlacesTried) {
   auto config = vista::io::read_json_file(testdata("oracle_v1/llava_vista/model/config.json"));
   config["mm_vision_tower"] = "no/such/tower";
   write_file(dir.file("config.json"), config.dump());
-  expect_error_containing([&] { load_llava(dir.path()); }, {"mm_vision_tower", "no/such/tower", "Tried:", "--vision-tower"});
+  expect_error_containing([&] { load_multimodal(dir.path()); }, {"mm_vision_tower", "no/such/tower", "Tried:", "--vision-tower"});
 }

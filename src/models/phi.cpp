@@ -1,0 +1,93 @@
+#include "models/phi.h"
+
+#include <cmath>
+
+#include "models/llama.h"
+
+namespace vista::models {
+
+namespace {
+torch::nn::LayerNorm layer_norm(const io::DecoderConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+}  // namespace
+
+PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
+    : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
+  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, num_heads_ * head_dim_));
+  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, num_kv_heads_ * head_dim_));
+  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, num_kv_heads_ * head_dim_));
+  dense = register_module("dense", torch::nn::Linear(num_heads_ * head_dim_, c.hidden_size));
+}
+
+torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
+                                        const torch::Tensor& mask_B1TT) {
+  const auto b = x_BTD.size(0), t = x_BTD.size(1);
+  auto q = apply_rotary(q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2), rope);
+  auto k = apply_rotary(k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2), rope);
+  auto v = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  const int64_t n_rep = num_heads_ / num_kv_heads_;
+  k = repeat_kv(k, n_rep);
+  v = repeat_kv(v, n_rep);
+  // Phi upcasts q and k to float32 for the scores (a no-op in float32, essential in half precision).
+  auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) /
+                std::sqrt(static_cast<double>(head_dim_));
+  if (mask_B1TT.defined()) scores = scores + mask_B1TT.to(torch::kFloat32);
+  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
+  auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_});
+  return dense->forward(out);
+}
+
+PhiMLPImpl::PhiMLPImpl(const io::DecoderConfig& c) : act_(c.hidden_act) {
+  fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+  fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+}
+
+torch::Tensor PhiMLPImpl::forward(const torch::Tensor& x_BTD) { return fc2->forward(activation(act_, fc1->forward(x_BTD))); }
+
+PhiDecoderLayerImpl::PhiDecoderLayerImpl(const io::DecoderConfig& c) {
+  self_attn = register_module("self_attn", PhiAttention(c));
+  mlp = register_module("mlp", PhiMLP(c));
+  input_layernorm = register_module("input_layernorm", layer_norm(c));
+}
+
+torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
+                                           const torch::Tensor& mask_B1TT) {
+  const auto h = input_layernorm->forward(x_BTD);
+  // HF order of the sum: attn + mlp + residual.
+  return self_attn->forward(h, rope, mask_B1TT) + mlp->forward(h) + x_BTD;
+}
+
+PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(PhiDecoderLayer(c));
+  final_layernorm = register_module("final_layernorm", layer_norm(c));
+}
+
+torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                                    const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer) {
+  const auto dtype = inputs_embeds_BTD.scalar_type();
+  const auto rope = rotary_tables(position_ids_BT, config_.rotary_dim(), config_.rope_theta, dtype);
+  const auto mask = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype);
+  auto h = inputs_embeds_BTD;
+  if (observer) observer(0, h);
+  for (size_t i = 0; i < layers->size(); ++i) {
+    h = layers->ptr(i)->as<PhiDecoderLayerImpl>()->forward(h, rope, mask);
+    if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
+  }
+  h = final_layernorm->forward(h);
+  if (observer) observer(static_cast<int64_t>(layers->size()), h);
+  return h;
+}
+
+PhiForCausalLMImpl::PhiForCausalLMImpl(const io::DecoderConfig& c) : config_(c) {
+  model = register_module("model", PhiModel(c));
+  lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(c.lm_head_bias)));
+}
+
+torch::Tensor PhiForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
+  return lm_head->forward(hidden_BTD).to(torch::kFloat32);
+}
+
+}  // namespace vista::models

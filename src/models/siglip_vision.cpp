@@ -1,0 +1,154 @@
+#include "models/siglip_vision.h"
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace vista::models {
+
+namespace {
+torch::nn::LayerNorm layer_norm(const io::VisionConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+}  // namespace
+
+SiglipAttentionImpl::SiglipAttentionImpl(const io::VisionConfig& c)
+    : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads) {
+  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+torch::Tensor SiglipAttentionImpl::forward(const torch::Tensor& x_BND) {
+  const auto b = x_BND.size(0), n = x_BND.size(1);
+  auto q = q_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
+  auto k = k_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
+  auto v = v_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
+  // SigLIP scales the scores (CLIP scales q); softmax in float32.
+  auto scores = torch::matmul(q, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(head_dim_)));
+  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
+  return out_proj->forward(out);
+}
+
+SiglipEncoderLayerImpl::SiglipEncoderLayerImpl(const io::VisionConfig& c) {
+  self_attn = register_module("self_attn", SiglipAttention(c));
+  layer_norm1 = register_module("layer_norm1", layer_norm(c));
+  mlp = register_module("mlp", ClipMLP(c));
+  layer_norm2 = register_module("layer_norm2", layer_norm(c));
+}
+
+torch::Tensor SiglipEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
+  auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND));
+  return h + mlp->forward(layer_norm2->forward(h));
+}
+
+SiglipEmbeddingsImpl::SiglipEmbeddingsImpl(const io::VisionConfig& c) {
+  patch_embedding = register_module(
+      "patch_embedding",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(c.num_channels, c.hidden_size, c.patch_size).stride(c.patch_size)));
+  position_embedding = register_module("position_embedding", torch::nn::Embedding(c.num_patches(), c.hidden_size));
+}
+
+torch::Tensor SiglipEmbeddingsImpl::forward(const torch::Tensor& pixels_BCHW) {
+  const auto dtype = patch_embedding->weight.scalar_type();
+  auto patches_BND = patch_embedding->forward(pixels_BCHW.to(dtype)).flatten(2).transpose(1, 2);
+  if (patches_BND.size(1) != position_embedding->weight.size(0))
+    fail("SigLIP vision: input {}x{} gives {} patches but the position table has {} (image_size mismatch)",
+         pixels_BCHW.size(2), pixels_BCHW.size(3), patches_BND.size(1), position_embedding->weight.size(0));
+  return patches_BND + position_embedding->weight.unsqueeze(0);
+}
+
+PoolingAttentionImpl::PoolingAttentionImpl(const io::VisionConfig& c) : num_heads_(c.num_attention_heads) {
+  in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * c.hidden_size, c.hidden_size}));
+  in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * c.hidden_size}));
+  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+// torch.nn.MultiheadAttention's eval-with-grad path: packed projections, q scaled before q k^T.
+torch::Tensor PoolingAttentionImpl::forward(const torch::Tensor& query_BQD, const torch::Tensor& x_BND) {
+  namespace F = torch::nn::functional;
+  const auto D = x_BND.size(2), b = x_BND.size(0), n = x_BND.size(1), nq = query_BQD.size(1);
+  const auto hd = D / num_heads_;
+  const auto w = in_proj_weight.split(D), bias = in_proj_bias.split(D);
+  auto q = F::linear(query_BQD, w[0], bias[0]).view({b, nq, num_heads_, hd}).transpose(1, 2);
+  auto k = F::linear(x_BND, w[1], bias[1]).view({b, n, num_heads_, hd}).transpose(1, 2);
+  auto v = F::linear(x_BND, w[2], bias[2]).view({b, n, num_heads_, hd}).transpose(1, 2);
+  q = q / std::sqrt(static_cast<double>(hd));
+  auto probs = torch::softmax(torch::matmul(q, k.transpose(2, 3)), -1);
+  auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, nq, D});
+  return out_proj->forward(out);
+}
+
+SiglipPoolingHeadImpl::SiglipPoolingHeadImpl(const io::VisionConfig& c) {
+  probe = register_parameter("probe", torch::randn({1, 1, c.hidden_size}));
+  attention = register_module("attention", PoolingAttention(c));
+  layernorm = register_module("layernorm", layer_norm(c));
+  mlp = register_module("mlp", ClipMLP(c));
+}
+
+torch::Tensor SiglipPoolingHeadImpl::forward(const torch::Tensor& x_BND) {
+  const auto probe_B1D = probe.expand({x_BND.size(0), 1, probe.size(2)});
+  auto h = attention->forward(probe_B1D, x_BND);
+  h = h + mlp->forward(layernorm->forward(h));
+  return h.select(1, 0);
+}
+
+SiglipEncoderImpl::SiglipEncoderImpl(const io::VisionConfig& c) {
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(SiglipEncoderLayer(c));
+}
+
+SiglipVisionTransformerImpl::SiglipVisionTransformerImpl(const io::VisionConfig& c) {
+  embeddings = register_module("embeddings", SiglipEmbeddings(c));
+  encoder = register_module("encoder", SiglipEncoder(c));
+  post_layernorm = register_module("post_layernorm", layer_norm(c));
+  head = register_module("head", SiglipPoolingHead(c));
+}
+
+SiglipVisionModelImpl::SiglipVisionModelImpl(const io::VisionConfig& c) : config_(c) {
+  vision_model = register_module("vision_model", SiglipVisionTransformer(c));
+}
+
+namespace {
+torch::Tensor run_layers(SiglipVisionTransformerImpl& vm, const torch::Tensor& pixels_BCHW, int64_t num_layers,
+                         const HiddenStateObserver& observer) {
+  auto h = vm.embeddings->forward(pixels_BCHW);
+  if (observer) observer(0, h);
+  for (int64_t i = 0; i < num_layers; ++i) {
+    h = vm.encoder->layers->ptr(i)->as<SiglipEncoderLayerImpl>()->forward(h);
+    if (observer) observer(i + 1, h);
+  }
+  return h;
+}
+}  // namespace
+
+VisionOutput SiglipVisionModelImpl::forward(const torch::Tensor& pixels_BCHW, const HiddenStateObserver& observer) {
+  VisionOutput out;
+  const auto h = run_layers(*vision_model, pixels_BCHW, config_.num_hidden_layers, observer);
+  out.last_hidden_state_BND = vision_model->post_layernorm->forward(h);
+  out.pooled_BD = vision_model->head->forward(out.last_hidden_state_BND);
+  return out;
+}
+
+torch::Tensor SiglipVisionModelImpl::hidden_state(const torch::Tensor& pixels_BCHW, int64_t index) {
+  return run_layers(*vision_model, pixels_BCHW, resolve_hidden_index(index, config_.num_hidden_layers, "SigLIP vision"),
+                    nullptr);
+}
+
+int64_t resolve_hidden_index(int64_t index, int64_t num_layers, const char* model_name) {
+  const int64_t count = num_layers + 1;
+  const int64_t resolved = index < 0 ? count + index : index;
+  if (resolved < 0 || resolved >= count)
+    fail("{}: hidden state index {} out of range for {} layers (valid: {}..{})", model_name, index, num_layers, -count,
+         count - 1);
+  return resolved;
+}
+
+std::shared_ptr<VisionTower> make_vision_tower(const io::VisionConfig& config) {
+  if (config.family == "siglip") return std::make_shared<SiglipVisionModelImpl>(config);
+  return std::make_shared<ClipVisionModelImpl>(config);
+}
+
+}  // namespace vista::models
