@@ -14,5 +14,6 @@ struct GlobalOptions {
 using CommandRunner = std::function<int(const GlobalOptions&)>;
 
 CommandRunner add_check_fixtures_command(CLI::App& app);
+CommandRunner add_convert_command(CLI::App& app);
 
 }  // namespace vista::app

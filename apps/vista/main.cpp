@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     runners[app.get_subcommands([](CLI::App*) { return true; }).back()] = std::move(runner);
   };
   register_command(vista::app::add_check_fixtures_command(app));
+  register_command(vista::app::add_convert_command(app));
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -12,6 +12,47 @@ void require_positive(const JsonFields& f, const char* key, int64_t value) {
 
 }  // namespace
 
+nlohmann::json decoder_config_json(const DecoderConfig& c) {
+  nlohmann::json j = {
+      {"model_type", c.family == "llama" ? "llama" : c.family},
+      {"vocab_size", c.vocab_size},
+      {"hidden_size", c.hidden_size},
+      {"intermediate_size", c.intermediate_size},
+      {"num_hidden_layers", c.num_hidden_layers},
+      {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.num_key_value_heads},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"rope_theta", c.rope_theta},
+      {"tie_word_embeddings", c.tie_word_embeddings},
+      {"hidden_act", c.hidden_act},
+      {"rope_scaling", nullptr},
+  };
+  if (c.family == "phi") {
+    j["layer_norm_eps"] = c.layer_norm_eps;
+    j["partial_rotary_factor"] = c.partial_rotary_factor;
+    j["qk_layernorm"] = false;
+  } else {
+    j["rms_norm_eps"] = c.rms_norm_eps;
+  }
+  if (c.family == "llama") j["attention_bias"] = c.qkv_bias;
+  if (c.family == "qwen2") {
+    j["sliding_window"] = c.sliding_window;
+    j["use_sliding_window"] = false;
+  }
+  if (c.pad_token_id >= 0) j["pad_token_id"] = c.pad_token_id;
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (c.eos_token_id >= 0) j["eos_token_id"] = c.eos_token_id;
+  return j;
+}
+
+nlohmann::json vision_config_json(const VisionConfig& c) {
+  return {{"model_type", c.model_type},     {"hidden_size", c.hidden_size},
+          {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
+          {"num_attention_heads", c.num_attention_heads}, {"image_size", c.image_size},
+          {"patch_size", c.patch_size},     {"num_channels", c.num_channels},
+          {"layer_norm_eps", c.layer_norm_eps}, {"hidden_act", c.hidden_act}};
+}
+
 JsonFields read_config(const std::string& model_dir) {
   const std::string path = model_dir + "/config.json";
   return JsonFields(read_json_file(path), path);

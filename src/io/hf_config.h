@@ -93,6 +93,11 @@ VisionConfig parse_vision_config(const JsonFields& fields);
 // Official LLaVA (llava_llama), llava-hf (llava) or TinyLLaVA (tinyllava) config.json.
 LlavaConfig parse_llava_config(const JsonFields& fields);
 
+// config.json content for each config (HF field names; enough to load back into vista and into
+// the reference loaders).
+nlohmann::json decoder_config_json(const DecoderConfig& config);
+nlohmann::json vision_config_json(const VisionConfig& config);
+
 // Reads <dir>/config.json.
 JsonFields read_config(const std::string& model_dir);
 

@@ -83,10 +83,15 @@ torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, cons
 
 PhiForCausalLMImpl::PhiForCausalLMImpl(const io::DecoderConfig& c) : config_(c) {
   model = register_module("model", PhiModel(c));
-  lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(c.lm_head_bias)));
+  if (c.tie_word_embeddings)
+    tied_lm_head = register_module("lm_head", BiasOnly(c.vocab_size));
+  else
+    lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(c.lm_head_bias)));
 }
 
 torch::Tensor PhiForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
+  if (tied_lm_head)
+    return torch::nn::functional::linear(hidden_BTD, model->embed_tokens->weight, tied_lm_head->bias).to(torch::kFloat32);
   return lm_head->forward(hidden_BTD).to(torch::kFloat32);
 }
 

@@ -54,6 +54,14 @@ class PhiModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(PhiModel);
 
+// lm_head when tie_word_embeddings: the weight is embed_tokens', only the bias is its own.
+class BiasOnlyImpl : public torch::nn::Module {
+ public:
+  explicit BiasOnlyImpl(int64_t size) { bias = register_parameter("bias", torch::zeros({size})); }
+  torch::Tensor bias;
+};
+TORCH_MODULE(BiasOnly);
+
 class PhiForCausalLMImpl : public CausalLM {
  public:
   explicit PhiForCausalLMImpl(const io::DecoderConfig& config);
@@ -67,7 +75,8 @@ class PhiForCausalLMImpl : public CausalLM {
   torch::Tensor embedding_weight() override { return model->embed_tokens->weight; }
 
   PhiModel model{nullptr};
-  torch::nn::Linear lm_head{nullptr};
+  torch::nn::Linear lm_head{nullptr};   // untied
+  BiasOnly tied_lm_head{nullptr};       // tied: registered as "lm_head" too
 
  private:
   io::DecoderConfig config_;

@@ -90,3 +90,25 @@ TEST(WeightLoading, UnresolvableVisionTowerListsPlacesTried) {
   write_file(dir.file("config.json"), config.dump());
   expect_error_containing([&] { load_multimodal(dir.path()); }, {"mm_vision_tower", "no/such/tower", "Tried:", "--vision-tower"});
 }
+
+// tie_word_embeddings: the checkpoint has no lm_head.weight (phi keeps lm_head.bias) and the
+// logits use the embedding matrix.
+TEST(WeightLoading, TiedEmbeddingsLoadWithoutLmHeadWeight) {
+  for (const std::string name : {"qwen2", "phi", "llama"}) {
+    TempDir dir;
+    auto config = vista::io::read_json_file(testdata("oracle_v1/" + name + "/model/config.json"));
+    config["tie_word_embeddings"] = true;
+    write_file(dir.file("config.json"), config.dump());
+    auto tensors = vista::io::load_safetensors(testdata("oracle_v1/" + name + "/model/model.safetensors"));
+    tensors.erase("lm_head.weight");
+    vista::io::save_safetensors(dir.file("model.safetensors"), tensors);
+    auto model = load_causal_lm(dir.path());
+    const auto ids = torch::tensor(std::vector<int64_t>{1, 5, 9, 2}).view({1, 4});
+    const auto hidden = model->hidden(model->embed(ids), torch::ones({1, 4}, torch::kInt64),
+                                      default_position_ids(1, 4, torch::kCPU));
+    const auto bias = tensors.count("lm_head.bias") ? tensors.at("lm_head.bias") : torch::Tensor();
+    const auto expected = torch::nn::functional::linear(hidden, tensors.at("model.embed_tokens.weight"), bias);
+    EXPECT_TRUE(torch::equal(model->logits(hidden), expected)) << name;
+    EXPECT_EQ(model->named_parameters().find("lm_head.weight"), nullptr) << name;
+  }
+}
