@@ -10,9 +10,12 @@ namespace vista::models {
 class CausalLM : public torch::nn::Module {
  public:
   virtual torch::Tensor embed(const torch::Tensor& input_ids_BT) = 0;
-  // Final-norm hidden states (the tensor lm_head reads). attention_mask_BT: 1 = real token.
+  // Final-norm hidden states (the tensor lm_head reads). attention_mask_BT: 1 = real token. With a
+  // cache, inputs are only the new positions, attention_mask_BT covers past + new keys, and the
+  // new keys/values are appended to the cache.
   virtual torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                               const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) = 0;
+                               const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
+                               KVCache* cache = nullptr) = 0;
   // Logits in float32, as HF casts them (`logits.float()`).
   virtual torch::Tensor logits(const torch::Tensor& hidden_BTD) = 0;
   virtual const io::DecoderConfig& config() const = 0;

@@ -7,6 +7,12 @@
 
 namespace vista::models {
 
+std::pair<torch::Tensor, torch::Tensor> LayerCache::append(const torch::Tensor& key_BHTD, const torch::Tensor& value_BHTD) {
+  key_BHSD = key_BHSD.defined() ? torch::cat({key_BHSD, key_BHTD}, 2) : key_BHTD;
+  value_BHSD = value_BHSD.defined() ? torch::cat({value_BHSD, value_BHTD}, 2) : value_BHTD;
+  return {key_BHSD, value_BHSD};
+}
+
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
   weight = register_parameter("weight", torch::ones({dim}));
 }

@@ -12,6 +12,22 @@ namespace vista::models {
 // index i = output of block i, and for decoders index L = the final-norm output (HF semantics).
 using HiddenStateObserver = std::function<void(int64_t index, const torch::Tensor& hidden_BTD)>;
 
+// Keys and values of every position seen so far, per decoder layer (before GQA repetition).
+struct LayerCache {
+  torch::Tensor key_BHSD, value_BHSD;
+  // Appends this step's keys/values and returns the full ones.
+  std::pair<torch::Tensor, torch::Tensor> append(const torch::Tensor& key_BHTD, const torch::Tensor& value_BHTD);
+};
+
+struct KVCache {
+  std::vector<LayerCache> layers;
+  int64_t length() const { return layers.empty() || !layers[0].key_BHSD.defined() ? 0 : layers[0].key_BHSD.size(2); }
+  LayerCache* layer(size_t i) {
+    if (layers.size() <= i) layers.resize(i + 1);
+    return &layers[i];
+  }
+};
+
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);

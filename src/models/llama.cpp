@@ -17,13 +17,14 @@ LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                          const torch::Tensor& mask_B1TT) {
+                                          const torch::Tensor& mask_B1TT, LayerCache* cache) {
   const auto b = x_BTD.size(0), t = x_BTD.size(1);
   auto q_BHTD = q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2);
   auto k_BHTD = k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   auto v_BHTD = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   q_BHTD = apply_rotary(q_BHTD, rope);
   k_BHTD = apply_rotary(k_BHTD, rope);
+  if (cache) std::tie(k_BHTD, v_BHTD) = cache->append(k_BHTD, v_BHTD);
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   auto out_BHTD = attention_scores_after_matmul(q_BHTD, repeat_kv(k_BHTD, n_rep), repeat_kv(v_BHTD, n_rep), mask_B1TT);
   auto out_BTD = out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_});
@@ -48,8 +49,8 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                             const torch::Tensor& mask_B1TT) {
-  auto h = x_BTD + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT);
+                                             const torch::Tensor& mask_B1TT, LayerCache* cache) {
+  auto h = x_BTD + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache);
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 
@@ -61,15 +62,17 @@ LlamaModelImpl::LlamaModelImpl(const io::DecoderConfig& c) : config_(c) {
 }
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                                      const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer) {
+                                      const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer,
+                                      KVCache* cache) {
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.head_dim, config_.rope_theta, dtype);
+  const int64_t past = cache ? cache->length() : 0;
   const auto mask_B1TT =
-      causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype, config_.sliding_window);
+      causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), past, dtype, config_.sliding_window);
   auto h = inputs_embeds_BTD;
   if (observer) observer(0, h);
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers->ptr(i)->as<LlamaDecoderLayerImpl>()->forward(h, rope, mask_B1TT);
+    h = layers->ptr(i)->as<LlamaDecoderLayerImpl>()->forward(h, rope, mask_B1TT, cache ? cache->layer(i) : nullptr);
     if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
   }
   h = norm->forward(h);

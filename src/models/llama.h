@@ -13,7 +13,8 @@ namespace vista::models {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const io::DecoderConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
+                        LayerCache* cache = nullptr);
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
@@ -33,7 +34,8 @@ TORCH_MODULE(LlamaMLP);
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const io::DecoderConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
+                        LayerCache* cache = nullptr);
 
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
@@ -46,8 +48,10 @@ class LlamaModelImpl : public torch::nn::Module {
   explicit LlamaModelImpl(const io::DecoderConfig& config);
   // inputs_embeds_BTD: token (and spliced image) embeddings; attention_mask_BT: 1 = real token;
   // position_ids_BT: absolute positions. Returns the final-norm hidden states.
+  // attention_mask_BT covers the cached positions too (B x (past + T)).
   torch::Tensor forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr);
+                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
+                        KVCache* cache = nullptr);
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -64,8 +68,9 @@ class LlamaForCausalLMImpl : public CausalLM {
 
   torch::Tensor embed(const torch::Tensor& input_ids_BT) override { return model->embed_tokens->forward(input_ids_BT); }
   torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) override {
-    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer);
+                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
+                       KVCache* cache = nullptr) override {
+    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer, cache);
   }
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }

@@ -21,11 +21,12 @@ PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
 }
 
 torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                        const torch::Tensor& mask_B1TT) {
+                                        const torch::Tensor& mask_B1TT, LayerCache* cache) {
   const auto b = x_BTD.size(0), t = x_BTD.size(1);
   auto q = apply_rotary(q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2), rope);
   auto k = apply_rotary(k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2), rope);
   auto v = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  if (cache) std::tie(k, v) = cache->append(k, v);
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   k = repeat_kv(k, n_rep);
   v = repeat_kv(v, n_rep);
@@ -52,10 +53,10 @@ PhiDecoderLayerImpl::PhiDecoderLayerImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                           const torch::Tensor& mask_B1TT) {
+                                           const torch::Tensor& mask_B1TT, LayerCache* cache) {
   const auto h = input_layernorm->forward(x_BTD);
   // HF order of the sum: attn + mlp + residual.
-  return self_attn->forward(h, rope, mask_B1TT) + mlp->forward(h) + x_BTD;
+  return self_attn->forward(h, rope, mask_B1TT, cache) + mlp->forward(h) + x_BTD;
 }
 
 PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
@@ -66,14 +67,15 @@ PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
 }
 
 torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                                    const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer) {
+                                    const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer,
+                                    KVCache* cache) {
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.rotary_dim(), config_.rope_theta, dtype);
-  const auto mask = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), 0, dtype);
+  const auto mask = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), cache ? cache->length() : 0, dtype);
   auto h = inputs_embeds_BTD;
   if (observer) observer(0, h);
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers->ptr(i)->as<PhiDecoderLayerImpl>()->forward(h, rope, mask);
+    h = layers->ptr(i)->as<PhiDecoderLayerImpl>()->forward(h, rope, mask, cache ? cache->layer(i) : nullptr);
     if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
   }
   h = final_layernorm->forward(h);

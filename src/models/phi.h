@@ -11,7 +11,8 @@ namespace vista::models {
 class PhiAttentionImpl : public torch::nn::Module {
  public:
   explicit PhiAttentionImpl(const io::DecoderConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
+                        LayerCache* cache = nullptr);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, dense{nullptr};
 
  private:
@@ -33,7 +34,8 @@ TORCH_MODULE(PhiMLP);
 class PhiDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit PhiDecoderLayerImpl(const io::DecoderConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
+                        LayerCache* cache = nullptr);
   PhiAttention self_attn{nullptr};
   PhiMLP mlp{nullptr};
   torch::nn::LayerNorm input_layernorm{nullptr};
@@ -43,8 +45,10 @@ TORCH_MODULE(PhiDecoderLayer);
 class PhiModelImpl : public torch::nn::Module {
  public:
   explicit PhiModelImpl(const io::DecoderConfig& config);
+  // attention_mask_BT covers the cached positions too (B x (past + T)).
   torch::Tensor forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer);
+                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
+                        KVCache* cache = nullptr);
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm final_layernorm{nullptr};
@@ -67,8 +71,9 @@ class PhiForCausalLMImpl : public CausalLM {
   explicit PhiForCausalLMImpl(const io::DecoderConfig& config);
   torch::Tensor embed(const torch::Tensor& input_ids_BT) override { return model->embed_tokens->forward(input_ids_BT); }
   torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
-                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr) override {
-    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer);
+                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
+                       KVCache* cache = nullptr) override {
+    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer, cache);
   }
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }
