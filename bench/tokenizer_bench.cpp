@@ -121,6 +121,7 @@ void bench_one(const std::string& name, const std::string& dir, const std::strin
 
   const Reference ref = reference_for(results, name);
   fmt::print("{}: {} ({} tokens for {} bytes), load {:.0f} ms\n", name, dir, first.ids.size(), text.size(), load_s * 1e3);
+  if (!ref.runs) fmt::print("  (no reference numbers for '{}' in the results file: HF columns are 0)\n", name);
   if (ref.runs && ref.single_tokens != static_cast<int64_t>(first.ids.size()))
     fmt::print("  WARNING: the reference produced {} tokens for this input\n", ref.single_tokens);
   fmt::print("  encode whole text:  {:>9.0f} tok/s median of {} ({:.3f} s; first call {:.3f} s = {:.0f} tok/s)   HF {:>9.0f} tok/s   ratio {}\n",

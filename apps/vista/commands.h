@@ -15,5 +15,7 @@ using CommandRunner = std::function<int(const GlobalOptions&)>;
 
 CommandRunner add_check_fixtures_command(CLI::App& app);
 CommandRunner add_convert_command(CLI::App& app);
+CommandRunner add_tokenize_command(CLI::App& app);
+CommandRunner add_data_command(CLI::App& app);
 
 }  // namespace vista::app

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   };
   register_command(vista::app::add_check_fixtures_command(app));
   register_command(vista::app::add_convert_command(app));
+  register_command(vista::app::add_tokenize_command(app));
+  register_command(vista::app::add_data_command(app));
 
   CLI11_PARSE(app, argc, argv);
   try {
