@@ -74,12 +74,12 @@ RecordFile RecordFile::open(const std::string& path) {
       break;
     }
     if (array && s[i] == ']') break;
-    if (s[i] != '{') {
-      if (array) fail("{}: line {}: expected a record object '{{', found '{}'", path, line, s[i]);
-      // JSON Lines: a line that is not an object is still indexed, so record() can report it.
-    }
+    if (array && s[i] != '{') fail("{}: line {}: expected a record object '{{', found '{}'", path, line, s[i]);
     const size_t begin = i, start_line = line;
-    if (s[i] == '{') {
+    if (!array) {
+      // JSON Lines: one record per line, whatever it holds; record() reports bad lines.
+      while (i < n && s[i] != '\n') ++i;
+    } else if (s[i] == '{') {
       int depth = 0;
       for (; i < n; ++i) {
         const char c = s[i];
@@ -97,8 +97,6 @@ RecordFile RecordFile::open(const std::string& path) {
         }
       }
       if (depth != 0) fail("{}: line {}: record starting here is not closed", path, start_line);
-    } else {
-      while (i < n && s[i] != '\n') ++i;  // keep the bad line whole
     }
     file.spans_.push_back({begin, i, start_line});
     skip_ws();

@@ -177,8 +177,10 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
   std::string eval;
   for (int64_t i = 0; i < options.eval_records; ++i) {
     const auto s = draw();
-    const auto q = question(s, static_cast<int>(i % 3));
-    const auto words = options.preamble_words[(i / 3) % options.preamble_words.size()];
+    // Cycle preamble lengths fastest so even a small split covers all of them.
+    const auto n_pre = static_cast<int64_t>(options.preamble_words.size());
+    const auto words = options.preamble_words[i % n_pre];
+    const auto q = question(s, static_cast<int>((i / n_pre) % 3));
     const nlohmann::json item = {{"question_id", fmt::format("eval-{:05d}", i)},
                                  {"image", save(s)},
                                  {"text", preamble(rng, words) + q.text},
