@@ -17,5 +17,8 @@ CommandRunner add_check_fixtures_command(CLI::App& app);
 CommandRunner add_convert_command(CLI::App& app);
 CommandRunner add_tokenize_command(CLI::App& app);
 CommandRunner add_data_command(CLI::App& app);
+// Registers "train" and "plot".
+CommandRunner add_train_command(CLI::App& app);
+CommandRunner add_demo_command(CLI::App& app);
 
 }  // namespace vista::app

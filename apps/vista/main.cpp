@@ -24,6 +24,12 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_convert_command(app));
   register_command(vista::app::add_tokenize_command(app));
   register_command(vista::app::add_data_command(app));
+  register_command(vista::app::add_demo_command(app));
+  {
+    auto runner = vista::app::add_train_command(app);  // two subcommands share it
+    for (auto* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "train" || s->get_name() == "plot"; }))
+      runners[sub] = runner;
+  }
 
   CLI11_PARSE(app, argc, argv);
   try {

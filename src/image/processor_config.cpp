@@ -1,5 +1,7 @@
 #include "image/processor_config.h"
 
+#include <fstream>
+
 #include "io/json_file.h"
 #include "util/error.h"
 
@@ -113,6 +115,37 @@ ImageProcessorConfig parse_processor_config(const nlohmann::json& config, const 
 
 ImageProcessorConfig load_processor_config(const std::string& path) {
   return parse_processor_config(io::read_json_file(path), path);
+}
+
+}  // namespace vista::image
+
+namespace vista::image {
+
+nlohmann::json processor_config_json(const ImageProcessorConfig& c) {
+  nlohmann::json j;
+  const bool clip = c.kind == ProcessorKind::kClip;
+  j["image_processor_type"] = clip ? "CLIPImageProcessor" : "SiglipImageProcessor";
+  j["do_resize"] = c.do_resize;
+  if (clip && c.resize_shortest_edge) j["size"] = {{"shortest_edge", c.shortest_edge}};
+  else j["size"] = {{"height", c.resize_height}, {"width", c.resize_width}};
+  j["resample"] = c.resample;
+  if (clip) {
+    j["do_center_crop"] = c.do_center_crop;
+    j["crop_size"] = {{"height", c.crop_height}, {"width", c.crop_width}};
+  }
+  j["do_rescale"] = c.do_rescale;
+  j["rescale_factor"] = c.rescale_factor;
+  j["do_normalize"] = c.do_normalize;
+  j["image_mean"] = c.image_mean;
+  j["image_std"] = c.image_std;
+  j["do_convert_rgb"] = c.do_convert_rgb;
+  return j;
+}
+
+void save_processor_config(const std::string& path, const ImageProcessorConfig& config) {
+  std::ofstream out(path);
+  out << processor_config_json(config).dump(2) << "\n";
+  if (!out) fail("{}: write failed", path);
 }
 
 }  // namespace vista::image

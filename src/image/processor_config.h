@@ -37,3 +37,9 @@ ImageProcessorConfig parse_processor_config(const nlohmann::json& config, const 
 ImageProcessorConfig load_processor_config(const std::string& path);
 
 }  // namespace vista::image
+
+namespace vista::image {
+// preprocessor_config.json content that parse_processor_config reads back to the same config.
+nlohmann::json processor_config_json(const ImageProcessorConfig& config);
+void save_processor_config(const std::string& path, const ImageProcessorConfig& config);
+}  // namespace vista::image

@@ -24,9 +24,13 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
     terms.num_aligned = vista.valid_B.sum();
     terms.total = losses::combine_with_ce(ce.loss, vista, options.vista);
   } else {
-    terms.vista = torch::zeros({}, ce.loss.options());
-    terms.similarity = torch::zeros({}, ce.loss.options());
-    terms.num_aligned = torch::zeros({}, ce.num_targets.options());
+    // CE-only runs still report the alignment they reach, measured without a graph.
+    torch::NoGradGuard no_grad;
+    const auto vista = losses::vista_alignment(hidden.detach(), spliced.last_image_pos_B, spliced.text_embeds_PD.detach(),
+                                               spliced.text_offsets_B1, options.vista);
+    terms.vista = vista.term;
+    terms.similarity = vista.similarity;
+    terms.num_aligned = vista.valid_B.sum();
     terms.total = ce.loss;
   }
   return terms;

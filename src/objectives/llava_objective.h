@@ -24,7 +24,7 @@ struct ObjectiveOptions {
 struct ObjectiveTerms {
   torch::Tensor total;        // what to back-propagate
   torch::Tensor ce;           // token-mean shifted CE
-  torch::Tensor vista;        // L_VISTA (0 when disabled)
+  torch::Tensor vista;        // L_VISTA (measured but not added to total when disabled)
   torch::Tensor similarity;   // unweighted alignment score, logged only
   torch::Tensor num_targets;  // supervised tokens in the batch
   torch::Tensor num_aligned;  // samples counted by VISTA

@@ -1,0 +1,210 @@
+#include "demo/demo.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "data/conversation.h"
+#include "data/shapes.h"
+#include "demo/tiny_towers.h"
+#include "image/processor_config.h"
+#include "inference/answer.h"
+#include "models/model_loading.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/threads.h"
+#include "viz/line_plot.h"
+
+namespace vista::demo {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string normalize(std::string s) {
+  std::string out;
+  for (char ch : s) {
+    if (std::isalnum(static_cast<unsigned char>(ch))) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    else if (!out.empty() && out.back() != ' ') out.push_back(' ');
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+struct ArmResult {
+  std::string name;
+  double ce = 0, vista = 0, similarity = 0;
+  std::map<int64_t, std::pair<int, int>> by_preamble;  // words -> (correct, total)
+  int correct = 0, total = 0;
+};
+
+std::vector<std::pair<double, double>> read_curve(const std::string& metrics, const std::string& field) {
+  std::vector<std::pair<double, double>> out;
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) out.emplace_back(j["step"].get<double>(), j[field].get<double>());
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  configure_threads(o.threads);
+  fmt::print("vista demo: {} ; work folder {}{}\n", threads_summary(), o.work_dir, o.quick ? " (quick)" : "");
+  std::string tokenizer = o.tokenizer_dir;
+  if (tokenizer.empty()) tokenizer = std::string(VISTA_SOURCE_DIR) + "/testdata/tokenizers/mistral7b";
+  const fs::path work(o.work_dir);
+  const auto data_dir = work / "data";
+  data::ShapesOptions shapes;
+  shapes.seed = o.seed;
+  if (o.quick) {
+    shapes.pretrain_records = 24;
+    shapes.finetune_records = 24;
+    shapes.text_only_records = 4;
+    shapes.eval_records = 9;
+  }
+  const auto files = data::generate_shapes(data_dir.string(), shapes);
+  fmt::print("[1/4] shapes data: {}\n", data_dir.string());
+
+  TowerRecipe tower;
+  LlmRecipe llm;
+  tower.seed = llm.seed = o.seed;
+  if (o.quick) {
+    tower.steps = 3;
+    llm.steps = 3;
+  }
+  const auto cache = work / (o.quick ? "cache-quick" : "cache");
+  const auto tower_dir = cache / "vision", llm_dir = cache / "llm";
+  if (!fs::exists(tower_dir / "config.json")) {
+    const double acc = prepare_vision_tower(tower_dir.string(), files.pretrain_json, files.images, tower);
+    fmt::print("[2/4] vision tower pretrained on shape attributes: train accuracy {:.3f}\n", acc);
+  } else {
+    fmt::print("[2/4] vision tower from cache {}\n", tower_dir.string());
+  }
+  if (!fs::exists(llm_dir / "config.json")) {
+    const double loss = prepare_llm(llm_dir.string(), files.finetune_json, tokenizer, llm);
+    fmt::print("      LLM pretrained on the conversations' text: final LM loss {:.3f}\n", loss);
+  } else {
+    fmt::print("      LLM from cache {}\n", llm_dir.string());
+  }
+
+  const int64_t stage1_steps = o.quick ? 2 : 60, stage2_steps = o.quick ? 2 : 160;
+  std::vector<ArmResult> results;
+  for (const bool vista_on : {false, true}) {
+    ArmResult arm;
+    arm.name = vista_on ? "CE+VISTA" : "CE";
+    const auto arm_dir = work / (vista_on ? "ce_vista" : "ce");
+    fs::remove_all(arm_dir);
+    auto base = [&](const std::string& stage) {
+      nlohmann::json j;
+      j["run_dir"] = (arm_dir / stage).string();
+      j["loss"]["vista"] = {{"enabled", vista_on}, {"method", "l2"}, {"position_weight", "t_over_m"}};
+      j["train"] = {{"seed", o.seed}, {"threads", o.threads}, {"save_every", 100000}, {"keep_last", 1}, {"resume", "none"},
+                    {"log_every", 20}};
+      j["data"] = {{"tokenizer", tokenizer}, {"images", files.images}, {"max_length", 256}};
+      return j;
+    };
+    auto s1 = base("stage1");
+    s1["model"] = {{"vision_tower", tower_dir.string()}, {"llm", llm_dir.string()}, {"projector_type", "mlp2x_gelu"}};
+    s1["data"]["path"] = files.pretrain_json;
+    s1["data"]["template"] = "plain";
+    s1["data"]["image_aspect_ratio"] = "square";
+    s1["optim"] = {{"lr", 1e-3}, {"warmup_ratio", 0.03}};
+    s1["train"]["stage"] = "pretrain";
+    s1["train"]["per_device_batch"] = o.quick ? 4 : 16;
+    s1["train"]["max_steps"] = stage1_steps;
+    const auto r1 = train::run_training(train::parse_train_config(s1));
+    auto s2 = base("stage2");
+    s2["model"] = {{"path", r1.final_dir}};
+    s2["data"]["path"] = files.finetune_json;
+    s2["data"]["template"] = "vicuna_v1";
+    s2["data"]["image_aspect_ratio"] = "pad";
+    s2["data"]["group_by_modality_length"] = true;
+    s2["optim"] = {{"lr", 5e-4}, {"warmup_ratio", 0.03}};
+    s2["train"]["stage"] = "finetune";
+    s2["train"]["per_device_batch"] = o.quick ? 4 : 8;
+    s2["train"]["max_steps"] = stage2_steps;
+    const auto r2 = train::run_training(train::parse_train_config(s2));
+    arm.ce = r2.final_ce;
+    arm.vista = r2.final_vista;
+    arm.similarity = r2.final_similarity;
+    fmt::print("[3/4] {}: stage 1 {} steps, stage 2 {} steps -> {}\n", arm.name, r1.steps, r2.steps, r2.final_dir);
+
+    auto model = models::load_multimodal(r2.final_dir);
+    const auto tok = text::Tokenizer::from_dir(tokenizer);
+    const auto processor = image::load_processor_config(r2.final_dir + "/preprocessor_config.json");
+    inference::Answerer answerer(*model, tok, data::get_template("vicuna_v1"), processor, image::AspectMode::kPad);
+    std::vector<inference::Question> questions;
+    std::vector<nlohmann::json> items;
+    std::ifstream in(files.eval_jsonl);
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      items.push_back(j);
+      questions.push_back({j["question_id"], (fs::path(files.images) / j["image"].get<std::string>()).string(),
+                           j["text"].get<std::string>()});
+    }
+    const auto answers = answerer.answer(questions, {8, 16});
+    std::ofstream out(arm_dir / "answers.jsonl");
+    for (size_t i = 0; i < answers.size(); ++i) {
+      const bool ok = normalize(answers[i]) == normalize(items[i]["answer"]);
+      const auto words = items[i]["preamble_words"].get<int64_t>();
+      arm.by_preamble[words].first += ok;
+      arm.by_preamble[words].second += 1;
+      arm.correct += ok;
+      ++arm.total;
+      out << nlohmann::json{{"question_id", items[i]["question_id"]}, {"prompt", items[i]["text"]}, {"text", answers[i]},
+                            {"answer", items[i]["answer"]}, {"correct", ok}}
+                 .dump()
+          << "\n";
+    }
+    results.push_back(arm);
+  }
+
+  fmt::print("[4/4] held-out shapes questions (greedy, exact match after normalisation)\n");
+  std::string header = fmt::format("{:<10} {:>9}", "arm", "accuracy");
+  for (const auto& [words, c] : results[0].by_preamble) header += fmt::format(" {:>12}", fmt::format("pre={}w", words));
+  header += fmt::format(" {:>9} {:>9} {:>11}", "final CE", "VISTA", "similarity");
+  fmt::print("{}\n", header);
+  nlohmann::json summary = nlohmann::json::array();
+  for (const auto& arm : results) {
+    std::string row = fmt::format("{:<10} {:>9.3f}", arm.name, arm.total ? double(arm.correct) / arm.total : 0.0);
+    nlohmann::json by = nlohmann::json::object();
+    for (const auto& [words, c] : arm.by_preamble) {
+      row += fmt::format(" {:>12}", fmt::format("{:.3f} ({})", c.second ? double(c.first) / c.second : 0.0, c.second));
+      by[std::to_string(words)] = {{"correct", c.first}, {"total", c.second}};
+    }
+    row += fmt::format(" {:>9.4f} {:>9.4f} {:>11.4f}", arm.ce, arm.vista, arm.similarity);
+    fmt::print("{}\n", row);
+    summary.push_back({{"arm", arm.name}, {"correct", arm.correct}, {"total", arm.total}, {"by_preamble_words", by},
+                       {"final_ce", arm.ce}, {"final_vista_term", arm.vista}, {"final_similarity", arm.similarity}});
+  }
+  std::vector<viz::Series> ce_curves, sim_curves;
+  for (const auto& [name, dir] : {std::pair{"CE", "ce"}, {"CE+VISTA", "ce_vista"}}) {
+    viz::Series ce{std::string(name) + " ce", {}, {}}, sim{std::string(name) + " similarity", {}, {}};
+    for (const auto& [x, y] : read_curve((work / dir / "stage2" / "metrics.jsonl").string(), "ce")) {
+      ce.x.push_back(x);
+      ce.y.push_back(y);
+    }
+    for (const auto& [x, y] : read_curve((work / dir / "stage2" / "metrics.jsonl").string(), "similarity")) {
+      sim.x.push_back(x);
+      sim.y.push_back(y);
+    }
+    ce_curves.push_back(ce);
+    sim_curves.push_back(sim);
+  }
+  viz::write_line_plot((work / "stage2_ce.png").string(), ce_curves, {"stage 2 CE: CE vs CE+VISTA"});
+  viz::write_line_plot((work / "stage2_similarity.png").string(), sim_curves, {"stage 2 alignment score (l2, lower = closer)"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::ofstream(work / "results.json") << nlohmann::json{{"arms", summary}, {"seconds", seconds}, {"quick", o.quick}}.dump(2) << "\n";
+  fmt::print("plots: {}/stage2_ce.png, stage2_similarity.png, */stage*/loss.png ; results: {}/results.json ; {:.0f} s\n",
+             work.string(), work.string(), seconds);
+  return 0;
+}
+
+}  // namespace vista::demo

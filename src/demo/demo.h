@@ -1,0 +1,20 @@
+#pragma once
+// `vista demo`: the whole method on a laptop-class CPU from the repository alone. Generates the
+// shapes data, prepares a small pretrained vision tower and LLM (cached), runs stage 1 and
+// stage 2 twice (CE only, and CE + VISTA, same seeds), evaluates both by greedy generation on the
+// held-out split and prints a table; writes plots and results.json.
+#include <string>
+
+namespace vista::demo {
+
+struct DemoOptions {
+  std::string work_dir = "runs/demo";
+  std::string tokenizer_dir;  // default: testdata/tokenizers/mistral7b of the source tree
+  bool quick = false;         // a few steps of everything (the end-to-end test)
+  uint64_t seed = 0;
+  int threads = 0;
+};
+
+int run_demo(const DemoOptions& options);
+
+}  // namespace vista::demo

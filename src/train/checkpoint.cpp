@@ -1,0 +1,151 @@
+#include "train/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "io/json_file.h"
+#include "io/safetensors.h"
+#include "models/model_loading.h"
+#include "models/model_saving.h"
+#include "util/error.h"
+
+namespace vista::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kStateFile = "trainer_state.json";
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) fail("{}: write failed", path.string());
+}
+
+}  // namespace
+
+void save_projector(const std::string& path, models::MultimodalLMImpl& model) {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& p : model.projector->named_parameters()) tensors["model.mm_projector." + p.key()] = p.value().detach();
+  io::save_safetensors(path, tensors, {{"format", "pt"}});
+}
+
+void load_projector(const std::string& path, models::MultimodalLMImpl& model) {
+  const auto file = io::SafetensorsFile::open(path);
+  torch::NoGradGuard no_grad;
+  size_t loaded = 0;
+  for (auto& p : model.projector->named_parameters()) {
+    std::string key;
+    for (const auto& prefix : {"model.mm_projector.", "projector.", "connector._connector.", ""})
+      if (file.contains(prefix + p.key())) {
+        key = prefix + p.key();
+        break;
+      }
+    if (key.empty()) fail("{}: no projector tensor for '{}' (tried model.mm_projector.{})", path, p.key(), p.key());
+    const auto t = file.tensor(key);
+    if (t.sizes() != p.value().sizes())
+      fail("{}: '{}' has shape {}, the projector expects {}", path, key, shape_string(t.sizes().vec()),
+           shape_string(p.value().sizes().vec()));
+    p.value().copy_(t);
+    ++loaded;
+  }
+  if (loaded == 0) fail("{}: no projector tensors", path);
+}
+
+std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer,
+                            const TrainerState& state, io::Layout layout, int64_t keep_last) {
+  const fs::path root = fs::path(run_dir) / "checkpoints";
+  fs::create_directories(root);
+  const auto name = fmt::format("step-{:07d}", state.step);
+  const fs::path final_dir = root / name, tmp = root / (name + ".tmp");
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  models::save_multimodal(model, tmp.string(), {layout});
+  save_projector((tmp / "mm_projector.safetensors").string(), model);
+  torch::save(optimizer, (tmp / "optimizer.pt").string());
+  io::save_safetensors((tmp / "rng_state.safetensors").string(),
+                       {{"torch_cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& entry : fs::recursive_directory_iterator(tmp))
+    if (entry.is_regular_file()) files[fs::relative(entry.path(), tmp).string()] = entry.file_size();
+  const nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
+                               {"cursor", state.cursor},       {"bad_samples", state.bad_samples},
+                               {"samples_seen", state.samples_seen}, {"elapsed_s", state.elapsed_s},
+                               {"seed", state.seed},           {"files", files}};
+  write_text(tmp / kStateFile, json.dump(2) + "\n");
+  fs::remove_all(final_dir);
+  fs::rename(tmp, final_dir);
+  const auto all = list_checkpoints(run_dir);
+  for (size_t i = static_cast<size_t>(keep_last); i < all.size(); ++i) fs::remove_all(all[i]);
+  return final_dir.string();
+}
+
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
+  std::vector<std::string> out;
+  const fs::path root = fs::path(run_dir) / "checkpoints";
+  if (!fs::exists(root)) return out;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("step-", 0) == 0 && name.find(".tmp") == std::string::npos)
+      out.push_back(entry.path().string());
+  }
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
+
+std::optional<std::string> checkpoint_problem(const std::string& dir) {
+  const fs::path state_path = fs::path(dir) / kStateFile;
+  if (!fs::exists(state_path)) return fmt::format("{} is missing (the checkpoint was not finished)", state_path.string());
+  nlohmann::json state;
+  try {
+    state = io::read_json_file(state_path.string());
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  if (!state.contains("files") || !state["files"].is_object()) return fmt::format("{}: no 'files' list", state_path.string());
+  for (const auto& [name, size] : state["files"].items()) {
+    const fs::path file = fs::path(dir) / name;
+    if (!fs::exists(file)) return fmt::format("{} is missing", file.string());
+    if (fs::file_size(file) != size.get<uint64_t>())
+      return fmt::format("{} has {} bytes, {} were written", file.string(), fs::file_size(file), size.get<uint64_t>());
+  }
+  try {
+    io::SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
+TrainerState read_trainer_state(const std::string& dir) {
+  const auto path = (fs::path(dir) / kStateFile).string();
+  const io::JsonFields f(io::read_json_file(path), path);
+  TrainerState s;
+  s.step = f.integer("step");
+  s.epoch = f.integer("epoch");
+  s.cursor = f.integer("cursor");
+  s.bad_samples = f.integer_or("bad_samples", 0);
+  s.samples_seen = f.integer_or("samples_seen", 0);
+  s.elapsed_s = f.number_or("elapsed_s", 0.0);
+  s.seed = static_cast<uint64_t>(f.integer_or("seed", 0));
+  return s;
+}
+
+void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer) {
+  const auto layout = models::checkpoint_layout(model.config());
+  models::load_strict(model, models::CheckpointReader::open(dir), layout);
+  if (!layout.skipped_module_prefixes.empty())  // official layout: the tower sits in vision_tower/
+    models::load_strict(*model.vision_tower, models::CheckpointReader::open(dir + "/vision_tower"), {});
+  try {
+    torch::load(optimizer, dir + "/optimizer.pt");
+  } catch (const c10::Error& e) {
+    fail("{}/optimizer.pt: cannot be read: {}", dir, e.what_without_backtrace());
+  }
+  const auto rng = io::load_safetensors(dir + "/rng_state.safetensors");
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng.at("torch_cpu_generator"));
+}
+
+}  // namespace vista::train

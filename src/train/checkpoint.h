@@ -1,0 +1,46 @@
+#pragma once
+// Checkpoints: model weights in a layout the reference loaders read (config.json +
+// model.safetensors, plus mm_projector.safetensors for stage 1) and the training state beside
+// them (optimizer moments, step, data cursor, RNG). A checkpoint is written into a temporary
+// folder and renamed into place, so a crash never leaves a half-written one under a real name;
+// a damaged one is refused with the reason and the previous one is used.
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/multimodal_lm.h"
+
+namespace vista::train {
+
+struct TrainerState {
+  int64_t step = 0;          // optimizer steps completed
+  int64_t epoch = 0;
+  int64_t cursor = 0;        // samples of this epoch's order already consumed
+  int64_t bad_samples = 0;
+  int64_t samples_seen = 0;
+  double elapsed_s = 0.0;
+  uint64_t seed = 0;
+};
+
+// Writes <run_dir>/checkpoints/step-XXXXXXX (and removes all but the newest keep_last).
+std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer,
+                            const TrainerState& state, io::Layout layout, int64_t keep_last);
+
+// Complete checkpoints of a run, newest first.
+std::vector<std::string> list_checkpoints(const std::string& run_dir);
+
+// Validates a checkpoint folder (every listed file present with its recorded size, weights
+// readable); returns the reason it is unusable, or nothing when it is fine.
+std::optional<std::string> checkpoint_problem(const std::string& dir);
+
+TrainerState read_trainer_state(const std::string& dir);
+// Loads weights into `model` (strict) and moments into `optimizer`, restores the RNG.
+void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer);
+
+// The projector alone under the official keys (model.mm_projector.*), what stage 2 starts from.
+void save_projector(const std::string& path, models::MultimodalLMImpl& model);
+void load_projector(const std::string& path, models::MultimodalLMImpl& model);
+
+}  // namespace vista::train

@@ -1,0 +1,34 @@
+#pragma once
+// Per-step metrics: one JSON line per optimizer step in <run_dir>/metrics.jsonl (full float
+// precision), a live progress line on a terminal (plain periodic lines otherwise).
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <string>
+
+namespace vista::train {
+
+struct StepMetrics {
+  int64_t step = 0, epoch = 0;
+  double loss = 0, ce = 0, vista = 0, similarity = 0, lr = 0, grad_norm = 0;
+  int64_t tokens = 0, samples = 0, bad_samples = 0;
+  double elapsed_s = 0;
+};
+
+class MetricsLog {
+ public:
+  // append: keep the lines of an earlier part of this run (resume), dropping any past `from_step`.
+  MetricsLog(const std::string& run_dir, int64_t total_steps, bool append, int64_t from_step = -1);
+  void record(const StepMetrics& m, int64_t log_every);
+  void finish();
+
+ private:
+  std::ofstream out_;
+  int64_t total_steps_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t first_step_ = -1;
+  int64_t tokens_since_start_ = 0;
+};
+
+}  // namespace vista::train

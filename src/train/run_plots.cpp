@@ -1,0 +1,44 @@
+#include "train/run_plots.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+#include "viz/line_plot.h"
+
+namespace vista::train {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> plot_run(const std::string& run_dir) {
+  const auto path = (fs::path(run_dir) / "metrics.jsonl").string();
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open (is {} a training run?)", path, run_dir);
+  viz::Series loss{"loss", {}, {}}, ce{"ce", {}, {}}, vista{"vista", {}, {}}, sim{"similarity", {}, {}}, lr{"lr", {}, {}};
+  size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("step")) fail("{}: line {} is not a metrics record", path, line_no);
+    const double step = j["step"].get<double>();
+    for (auto* s : {&loss, &ce, &vista, &sim, &lr}) {
+      s->x.push_back(step);
+      s->y.push_back(j.value(s->label, std::nan("")));
+    }
+  }
+  if (loss.x.empty()) fail("{}: no metrics yet", path);
+  std::vector<std::string> written;
+  auto write = [&](const std::string& name, const std::vector<viz::Series>& series, const std::string& title) {
+    const auto out = (fs::path(run_dir) / name).string();
+    viz::write_line_plot(out, series, {title});
+    written.push_back(out);
+  };
+  write("loss.png", {loss, ce, vista}, "loss: " + fs::path(run_dir).filename().string());
+  write("similarity.png", {sim}, "alignment score (unweighted)");
+  write("lr.png", {lr}, "learning rate");
+  return written;
+}
+
+}  // namespace vista::train

@@ -1,0 +1,281 @@
+#include "train/train_config.h"
+
+#include <filesystem>
+#include <set>
+
+#include "io/json_file.h"
+#include "util/error.h"
+
+namespace vista::train {
+
+namespace {
+
+// METHOD.md §5.2. Data paths are placeholders the user overrides (data.path=..., data.images=...).
+const char* kPresets = R"({
+ "llava-1.5-7b-pretrain": {
+   "run_dir": "runs/llava-1.5-7b-pretrain",
+   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5",
+             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
+   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "lmsys/vicuna-7b-v1.5",
+            "template": "plain", "image_aspect_ratio": "square", "max_length": 2048, "group_by_modality_length": false},
+   "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true,
+             "save_every": 500, "keep_last": 2},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ },
+ "llava-1.5-7b-finetune": {
+   "run_dir": "runs/llava-1.5-7b-finetune",
+   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5",
+             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch",
+             "projector_init": "runs/llava-1.5-7b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5",
+            "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
+   "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true,
+             "save_every": 500, "keep_last": 2},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ },
+ "tinyllava-3b-pretrain": {
+   "run_dir": "runs/tinyllava-3b-pretrain",
+   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2",
+             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
+   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "microsoft/phi-2",
+            "template": "pretrain", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": false},
+   "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true,
+             "save_every": 500, "keep_last": 2},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ },
+ "tinyllava-3b-finetune": {
+   "run_dir": "runs/tinyllava-3b-finetune",
+   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2",
+             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch",
+             "projector_init": "runs/tinyllava-3b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2",
+            "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
+   "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true,
+             "save_every": 500, "keep_last": 2},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ }
+})";
+
+void merge(nlohmann::json& base, const nlohmann::json& patch) {
+  for (const auto& [key, value] : patch.items()) {
+    if (value.is_object() && base.contains(key) && base[key].is_object()) merge(base[key], value);
+    else base[key] = value;
+  }
+}
+
+// Reads one section with typed getters and refuses keys nobody reads.
+class Section {
+ public:
+  Section(const nlohmann::json& root, const std::string& name) : name_(name) {
+    if (root.contains(name)) {
+      if (!root[name].is_object()) fail("config: '{}' must be an object", name);
+      json_ = root[name];
+    } else {
+      json_ = nlohmann::json::object();
+    }
+  }
+  template <typename T>
+  void get(const std::string& key, T& out) {
+    seen_.insert(key);
+    if (!json_.contains(key) || json_[key].is_null()) return;
+    try {
+      out = json_[key].get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail("config: '{}.{}' has the wrong type: {}", name_, key, json_[key].dump());
+    }
+  }
+  Section sub(const std::string& key) {
+    seen_.insert(key);
+    return Section(json_, key, name_ + "." + key);
+  }
+  void finish() const {
+    for (const auto& [key, value] : json_.items())
+      if (!seen_.count(key)) fail("config: unknown key '{}.{}'", name_, key);
+  }
+
+ private:
+  Section(const nlohmann::json& root, const std::string& key, const std::string& full) : Section(root, key) { name_ = full; }
+  std::string name_;
+  nlohmann::json json_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : nlohmann::json::parse(kPresets).items()) out.push_back(k);
+  return out;
+}
+
+nlohmann::json preset(const std::string& name) {
+  const auto all = nlohmann::json::parse(kPresets);
+  if (!all.contains(name)) {
+    std::string names;
+    for (const auto& n : preset_names()) names += (names.empty() ? "" : ", ") + n;
+    fail("no preset named '{}' (presets: {})", name, names);
+  }
+  return all[name];
+}
+
+nlohmann::json load_config_json(const std::string& config_or_preset) {
+  nlohmann::json config;
+  if (std::filesystem::exists(config_or_preset)) {
+    config = io::read_json_file(config_or_preset);
+    if (!config.is_object()) fail("{}: a training config must be a JSON object", config_or_preset);
+    if (config.contains("preset")) {
+      auto base = preset(config["preset"].get<std::string>());
+      config.erase("preset");
+      merge(base, config);
+      config = base;
+    }
+  } else if (config_or_preset.find('/') == std::string::npos && config_or_preset.find(".json") == std::string::npos) {
+    config = preset(config_or_preset);
+  } else {
+    fail("{}: config file does not exist", config_or_preset);
+  }
+  return config;
+}
+
+void apply_override(nlohmann::json& config, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    fail("override '{}' must look like key.sub=value", assignment);
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;
+  }
+  nlohmann::json* node = &config;
+  size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const auto key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) fail("override '{}': empty key", assignment);
+    if (dot == std::string::npos) {
+      (*node)[key] = value;
+      return;
+    }
+    if (!node->contains(key)) (*node)[key] = nlohmann::json::object();
+    node = &(*node)[key];
+    if (!node->is_object()) fail("override '{}': '{}' is not a section", assignment, key);
+    start = dot + 1;
+  }
+}
+
+TrainConfig parse_train_config(const nlohmann::json& config) {
+  TrainConfig c;
+  c.resolved = config;
+  for (const auto& [key, value] : config.items())
+    if (key != "run_dir" && key != "model" && key != "data" && key != "optim" && key != "train" && key != "loss")
+      fail("config: unknown top-level key '{}'", key);
+  if (config.contains("run_dir")) c.run_dir = config["run_dir"].get<std::string>();
+  {
+    Section s(config, "model");
+    s.get("path", c.model.path);
+    s.get("vision_tower", c.model.vision_tower);
+    s.get("llm", c.model.llm);
+    s.get("projector_type", c.model.projector_type);
+    s.get("select_layer", c.model.select_layer);
+    s.get("select_feature", c.model.select_feature);
+    s.get("projector_init", c.model.projector_init);
+    s.finish();
+  }
+  {
+    Section s(config, "data");
+    s.get("path", c.data.path);
+    s.get("images", c.data.images);
+    s.get("tokenizer", c.data.tokenizer);
+    s.get("template", c.data.template_name);
+    s.get("image_aspect_ratio", c.data.image_aspect_ratio);
+    s.get("processor", c.data.processor);
+    s.get("max_length", c.data.max_length);
+    s.get("group_by_modality_length", c.data.group_by_modality_length);
+    s.get("bad_sample_policy", c.data.bad_sample_policy);
+    s.get("max_bad_fraction", c.data.max_bad_fraction);
+    s.finish();
+    if (c.data.bad_sample_policy != "skip" && c.data.bad_sample_policy != "stop")
+      fail("config: data.bad_sample_policy is '{}', expected 'skip' or 'stop'", c.data.bad_sample_policy);
+    if (c.data.image_aspect_ratio != "pad" && c.data.image_aspect_ratio != "square")
+      fail("config: data.image_aspect_ratio is '{}', expected 'pad' or 'square'", c.data.image_aspect_ratio);
+  }
+  {
+    Section s(config, "optim");
+    s.get("lr", c.optim.lr);
+    std::vector<double> betas;
+    s.get("betas", betas);
+    if (!betas.empty()) {
+      if (betas.size() != 2) fail("config: optim.betas must hold two numbers");
+      c.optim.beta1 = betas[0];
+      c.optim.beta2 = betas[1];
+    }
+    s.get("eps", c.optim.eps);
+    s.get("weight_decay", c.optim.weight_decay);
+    s.get("warmup_ratio", c.optim.warmup_ratio);
+    s.get("schedule", c.optim.schedule);
+    s.get("max_grad_norm", c.optim.max_grad_norm);
+    s.finish();
+    if (c.optim.schedule != "cosine" && c.optim.schedule != "constant")
+      fail("config: optim.schedule is '{}', expected 'cosine' or 'constant'", c.optim.schedule);
+  }
+  {
+    Section s(config, "train");
+    auto& t = c.train;
+    s.get("stage", t.stage);
+    s.get("unfreeze_vision", t.unfreeze_vision);
+    s.get("epochs", t.epochs);
+    s.get("max_steps", t.max_steps);
+    s.get("per_device_batch", t.per_device_batch);
+    s.get("grad_accum", t.grad_accum);
+    s.get("seed", t.seed);
+    s.get("threads", t.threads);
+    s.get("device", t.device);
+    s.get("bf16", t.bf16);
+    s.get("log_every", t.log_every);
+    s.get("save_every", t.save_every);
+    s.get("keep_last", t.keep_last);
+    s.get("resume", t.resume);
+    s.get("stop_after_steps", t.stop_after_steps);
+    s.get("plot", t.plot);
+    s.finish();
+    if (t.stage != "pretrain" && t.stage != "finetune")
+      fail("config: train.stage is '{}', expected 'pretrain' or 'finetune'", t.stage);
+    if (t.per_device_batch < 1 || t.grad_accum < 1) fail("config: train.per_device_batch and grad_accum must be >= 1");
+    if (t.keep_last < 1) fail("config: train.keep_last must be >= 1");
+  }
+  {
+    Section loss(config, "loss");
+    auto v = loss.sub("vista");
+    std::string method = "l2", reduce = "mean", weight = "t_over_m";
+    v.get("enabled", c.vista_enabled);
+    v.get("method", method);
+    v.get("reduce", reduce);
+    v.get("position_weight", weight);
+    v.get("lambda", c.vista.lambda);
+    v.get("detach_text", c.vista.detach_text);
+    v.finish();
+    loss.finish();
+    c.vista.method = losses::parse_vista_method(method);
+    c.vista.reduce = losses::parse_vista_reduce(reduce);
+    c.vista.weight = losses::parse_vista_weight(weight);
+  }
+  if (c.model.path.empty() && (c.model.vision_tower.empty() || c.model.llm.empty()))
+    fail("config: set model.path (a multimodal checkpoint) or both model.vision_tower and model.llm");
+  for (const auto& [name, value] : {std::pair{"data.path", c.data.path}, {"data.tokenizer", c.data.tokenizer}})
+    if (value.empty()) fail("config: {} is required", name);
+  return c;
+}
+
+TrainConfig resolve_train_config(const std::string& config_or_preset, const std::vector<std::string>& overrides) {
+  auto json = load_config_json(config_or_preset);
+  for (const auto& o : overrides) apply_override(json, o);
+  return parse_train_config(json);
+}
+
+}  // namespace vista::train

@@ -1,0 +1,86 @@
+#pragma once
+// One experiment = one JSON file (or a built-in preset) plus dotted command-line overrides
+// (`vista train CONFIG train.lr=1e-4 loss.vista.enabled=false`). Overrides are applied to the
+// JSON before parsing, so every value goes through the same typed validation.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "losses/vista_alignment.h"
+
+namespace vista::train {
+
+struct ModelSection {
+  std::string path;            // a full multimodal checkpoint (any layout) to start from
+  std::string vision_tower;    // or: a vision tower folder ...
+  std::string llm;             // ... and an LLM folder, with a new projector
+  std::string projector_type = "mlp2x_gelu";
+  int64_t select_layer = -2;
+  std::string select_feature = "patch";
+  std::string projector_init;  // optional: projector weights from a stage-1 run (mm_projector.safetensors)
+};
+
+struct DataSection {
+  std::string path, images, tokenizer;
+  std::string template_name = "vicuna_v1";
+  std::string image_aspect_ratio = "pad";  // pad or square
+  std::string processor;                   // preprocessor_config.json; default: the tower folder's
+  int64_t max_length = 2048;
+  bool group_by_modality_length = false;
+  std::string bad_sample_policy = "skip";  // skip (count and report) or stop
+  double max_bad_fraction = 0.01;          // stop when more samples than this are bad
+};
+
+struct OptimSection {
+  double lr = 2e-5;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weight_decay = 0.0;  // when > 0, biases and norm weights are excluded
+  double warmup_ratio = 0.03;
+  std::string schedule = "cosine";  // cosine or constant
+  double max_grad_norm = 1.0;
+};
+
+struct TrainSection {
+  std::string stage = "finetune";  // pretrain: projector only; finetune: projector + LLM
+  bool unfreeze_vision = false;
+  int64_t epochs = 1;
+  int64_t max_steps = -1;          // optimizer steps; -1 = epochs decide
+  int64_t per_device_batch = 4;
+  int64_t grad_accum = 1;
+  uint64_t seed = 42;
+  int threads = 0;
+  std::string device = "cpu";
+  bool bf16 = false;
+  int64_t log_every = 1;
+  int64_t save_every = 100;
+  int64_t keep_last = 2;
+  std::string resume = "auto";     // auto, none, or a checkpoint folder
+  int64_t stop_after_steps = -1;   // stop as an interruption would (checkpoint written), for testing
+  bool plot = true;
+};
+
+struct TrainConfig {
+  std::string run_dir = "runs/default";
+  ModelSection model;
+  DataSection data;
+  OptimSection optim;
+  TrainSection train;
+  bool vista_enabled = true;
+  losses::VistaOptions vista;
+  nlohmann::json resolved;  // the JSON after presets and overrides, as saved beside checkpoints
+};
+
+// Names of the built-in presets (METHOD.md §5.2 recipes and the demo's).
+std::vector<std::string> preset_names();
+nlohmann::json preset(const std::string& name);
+
+// CONFIG is a preset name or a JSON file; a file may say {"preset": NAME, ...} to start from one.
+nlohmann::json load_config_json(const std::string& config_or_preset);
+// "a.b.c=value": value parsed as JSON when it is valid JSON, else taken as a string.
+void apply_override(nlohmann::json& config, const std::string& assignment);
+// Typed parse with errors naming the field; unknown keys are refused (typos must not pass).
+TrainConfig parse_train_config(const nlohmann::json& config);
+
+TrainConfig resolve_train_config(const std::string& config_or_preset, const std::vector<std::string>& overrides);
+
+}  // namespace vista::train

@@ -1,0 +1,30 @@
+#pragma once
+// The two-stage trainer: builds or loads the model, freezes per stage, runs AdamW with the HF
+// schedule over the LLaVA data with CE (+ VISTA), logs, checkpoints and resumes. It only
+// orchestrates: models, losses and data know nothing about it.
+#include <string>
+
+#include "train/train_config.h"
+
+namespace vista::train {
+
+struct TrainResult {
+  int64_t steps = 0;
+  bool finished = false;       // reached the planned number of steps
+  bool interrupted = false;    // stop_after_steps or a signal: checkpoint written, resumable
+  std::string last_checkpoint;
+  std::string final_dir;       // <run_dir>/final when finished
+  double final_ce = 0, final_vista = 0, final_similarity = 0;
+  int64_t bad_samples = 0;
+};
+
+// Thrown when training must stop without writing a new checkpoint (non-finite loss, too many bad
+// samples); the message holds the step, the batch's sample ids and every loss term.
+class TrainingStopped : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+TrainResult run_training(const TrainConfig& config);
+
+}  // namespace vista::train
