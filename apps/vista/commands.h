@@ -20,5 +20,7 @@ CommandRunner add_data_command(CLI::App& app);
 // Registers "train" and "plot".
 CommandRunner add_train_command(CLI::App& app);
 CommandRunner add_demo_command(CLI::App& app);
+CommandRunner add_generate_command(CLI::App& app);
+CommandRunner add_bench_command(CLI::App& app);
 
 }  // namespace vista::app

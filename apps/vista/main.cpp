@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <map>
 
 #include "apps/vista/commands.h"
@@ -9,6 +10,8 @@
 #include "util/threads.h"
 
 int main(int argc, char** argv) {
+  // Progress and result lines must reach a pipe or log file as they happen.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"vista: LLaVA-style multimodal models with VISTA alignment objectives"};
   app.require_subcommand(1);
   vista::app::GlobalOptions global;
@@ -25,6 +28,8 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_tokenize_command(app));
   register_command(vista::app::add_data_command(app));
   register_command(vista::app::add_demo_command(app));
+  register_command(vista::app::add_generate_command(app));
+  register_command(vista::app::add_bench_command(app));
   {
     auto runner = vista::app::add_train_command(app);  // two subcommands share it
     for (auto* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "train" || s->get_name() == "plot"; }))

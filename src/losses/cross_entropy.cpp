@@ -27,4 +27,24 @@ CrossEntropyTerms shifted_cross_entropy(const torch::Tensor& logits_BTV, const t
   return out;
 }
 
+CrossEntropyTerms cross_entropy_rows(const torch::Tensor& logits_NV, const torch::Tensor& targets_N) {
+  CrossEntropyTerms out;
+  out.num_targets = torch::full({}, targets_N.size(0), targets_N.options().dtype(torch::kInt64));
+  if (targets_N.size(0) == 0) {
+    out.loss = logits_NV.sum().to(torch::kFloat32) * 0.0;
+    return out;
+  }
+  namespace F = torch::nn::functional;
+  out.loss = F::cross_entropy(logits_NV.to(torch::kFloat32), targets_N, F::CrossEntropyFuncOptions().reduction(torch::kSum)) /
+             static_cast<double>(targets_N.size(0));
+  return out;
+}
+
+torch::Tensor supervised_positions(const torch::Tensor& labels_BT, int64_t ignore_index) {
+  const int64_t T = labels_BT.size(1);
+  if (T < 2) return torch::zeros({0}, labels_BT.options().dtype(torch::kInt64));
+  const auto targets = labels_BT.narrow(1, 1, T - 1);
+  return (targets != ignore_index).reshape({-1}).nonzero().squeeze(1);
+}
+
 }  // namespace vista::losses

@@ -15,4 +15,12 @@ struct CrossEntropyTerms {
 CrossEntropyTerms shifted_cross_entropy(const torch::Tensor& logits_BTV, const torch::Tensor& labels_BT,
                                         int64_t ignore_index = -100);
 
+// The same loss from logits of the supervised positions only (rows where the shifted label is
+// not ignored): `logits_NV` row i predicts `targets_N[i]`. Computing the vocabulary projection
+// only for these rows is what keeps long prompts with short answers cheap.
+CrossEntropyTerms cross_entropy_rows(const torch::Tensor& logits_NV, const torch::Tensor& targets_N);
+
+// Positions t (flattened over [B, T-1]) whose next-token label labels[:, t+1] is supervised.
+torch::Tensor supervised_positions(const torch::Tensor& labels_BT, int64_t ignore_index = -100);
+
 }  // namespace vista::losses

@@ -10,7 +10,12 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
   if (batch.pixel_values_BCHW.defined()) features = model.encode_images(batch.pixel_values_BCHW);
   const auto spliced = model.prepare_inputs(batch.input_ids_BL, batch.attention_mask_BL, batch.labels_BL, features);
   const auto hidden = model.hidden(spliced);
-  const auto ce = losses::shifted_cross_entropy(model.logits(hidden), spliced.labels_BT);
+  // Vocabulary logits only where a next token is supervised: the same CE as over every position.
+  const int64_t T = hidden.size(1);
+  const auto rows = losses::supervised_positions(spliced.labels_BT);
+  const auto hidden_rows = hidden.narrow(1, 0, std::max<int64_t>(T - 1, 0)).reshape({-1, hidden.size(2)}).index_select(0, rows);
+  const auto targets = spliced.labels_BT.narrow(1, 1, std::max<int64_t>(T - 1, 0)).reshape({-1}).index_select(0, rows);
+  const auto ce = losses::cross_entropy_rows(model.logits(hidden_rows.unsqueeze(0)).squeeze(0), targets);
 
   ObjectiveTerms terms;
   terms.ce = ce.loss;

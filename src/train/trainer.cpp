@@ -21,6 +21,7 @@
 #include "models/model_saving.h"
 #include "objectives/llava_objective.h"
 #include "train/checkpoint.h"
+#include "train/freezing.h"
 #include "train/metrics_log.h"
 #include "train/run_plots.h"
 #include "train/schedule.h"
@@ -84,37 +85,6 @@ image::ImageProcessorConfig processor_config(const TrainConfig& c, const io::Vis
   return p;
 }
 
-struct Trainables {
-  std::vector<torch::Tensor> all;
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-};
-
-// Stage freezing (METHOD.md §5.1); with weight decay, biases and norm weights get none.
-Trainables select_trainables(models::MultimodalLMImpl& model, const TrainConfig& c) {
-  Trainables t;
-  std::vector<torch::Tensor> decay, no_decay;
-  const bool finetune = c.train.stage == "finetune";
-  for (auto& p : model.named_parameters()) {
-    const auto& key = p.key();
-    const bool train = key.rfind("projector.", 0) == 0 || (finetune && key.rfind("language_model.", 0) == 0) ||
-                       (c.train.unfreeze_vision && key.rfind("vision_tower.", 0) == 0);
-    p.value().set_requires_grad(train);
-    if (!train) continue;
-    t.all.push_back(p.value());
-    const bool is_bias_or_norm = p.value().dim() < 2;
-    (is_bias_or_norm ? no_decay : decay).push_back(p.value());
-  }
-  auto options = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.optim.lr)
-                                                            .betas({c.optim.beta1, c.optim.beta2})
-                                                            .eps(c.optim.eps)
-                                                            .weight_decay(wd));
-  };
-  if (!decay.empty()) t.groups.emplace_back(decay, options(c.optim.weight_decay));
-  if (!no_decay.empty()) t.groups.emplace_back(no_decay, options(0.0));
-  return t;
-}
-
 }  // namespace
 
 TrainResult run_training(const TrainConfig& c) {
@@ -129,10 +99,16 @@ TrainResult run_training(const TrainConfig& c) {
              c.train.device, c.resolved.dump(2));
   torch::manual_seed(c.train.seed);
   auto model = build_model(c, device);
-  model->set_vision_frozen(!c.train.unfreeze_vision);
-  auto trainables = select_trainables(*model, c);
+  const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision);
   if (trainables.all.empty()) fail("stage '{}' leaves no parameter to train", c.train.stage);
-  torch::optim::AdamW optimizer(trainables.groups, torch::optim::AdamWOptions(c.optim.lr));
+  auto adamw = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(c.optim.lr).betas({c.optim.beta1, c.optim.beta2}).eps(c.optim.eps).weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!trainables.decay.empty()) groups.emplace_back(trainables.decay, adamw(c.optim.weight_decay));
+  if (!trainables.no_decay.empty()) groups.emplace_back(trainables.no_decay, adamw(0.0));
+  torch::optim::AdamW optimizer(groups, torch::optim::AdamWOptions(c.optim.lr));
 
   auto tokenizer = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_dir(c.data.tokenizer));
   data::DatasetOptions dopts;

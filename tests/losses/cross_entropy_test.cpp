@@ -36,3 +36,16 @@ TEST(CrossEntropy, RejectsMismatchedShapes) {
   expect_error_containing([] { shifted_cross_entropy(torch::randn({2, 4, 5}), torch::zeros({2, 3}, torch::kInt64)); },
                           {"cross-entropy", "[2, 4, 5]", "[2, 3]"});
 }
+
+TEST(CrossEntropy, SupervisedRowsGiveTheSameLossAsAllPositions) {
+  torch::manual_seed(3);
+  auto logits = torch::randn({2, 5, 7});
+  auto labels = torch::tensor(std::vector<int64_t>{-100, 1, -100, 3, 4, -100, -100, 6, 0, -100}).view({2, 5});
+  const auto all = shifted_cross_entropy(logits, labels);
+  const auto rows = vista::losses::supervised_positions(labels);
+  const auto picked = logits.narrow(1, 0, 4).reshape({-1, 7}).index_select(0, rows);
+  const auto targets = labels.narrow(1, 1, 4).reshape({-1}).index_select(0, rows);
+  const auto part = vista::losses::cross_entropy_rows(picked, targets);
+  EXPECT_NEAR(part.loss.item<double>(), all.loss.item<double>(), 1e-6);
+  EXPECT_EQ(part.num_targets.item<int64_t>(), all.num_targets.item<int64_t>());
+}

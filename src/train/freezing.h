@@ -1,0 +1,21 @@
+#pragma once
+// Which parameters a stage trains (METHOD.md §5.1): pretrain = projector; finetune = projector +
+// LLM; the vision tower only when unfrozen explicitly. Sets requires_grad on every parameter.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "models/multimodal_lm.h"
+
+namespace vista::train {
+
+struct StageParameters {
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> all;
+  std::vector<torch::Tensor> decay, no_decay;  // no weight decay on biases and norm weights
+};
+
+StageParameters freeze_for_stage(models::MultimodalLMImpl& model, const std::string& stage, bool unfreeze_vision);
+
+}  // namespace vista::train

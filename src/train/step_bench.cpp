@@ -1,0 +1,174 @@
+// One full training step (forward + backward + AdamW) of a standard configuration such as
+// ../shared/bench/llava-bench-small.json, with CE only and with CE+VISTA, interleaved in the
+// same run so the ratio is not skewed by machine drift. Also times the VISTA term alone and
+// splits a step into forward / backward / optimizer.
+#include "train/step_bench.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "io/hf_config.h"
+#include "io/json_file.h"
+#include "objectives/llava_objective.h"
+#include "util/error.h"
+#include "util/threads.h"
+
+namespace vista::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+struct Bench {
+  models::MultimodalLM model{nullptr};
+  vista::objectives::MultimodalBatch batch;
+  std::vector<torch::Tensor> trainable;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  double clip_norm = 1.0;
+};
+
+Bench build(const vista::io::JsonFields& cfg) {
+  using namespace vista;
+  io::LlavaConfig config;
+  config.text = io::parse_decoder_config(cfg.object("llm"));
+  config.mm.mm_hidden_size = cfg.object("vision").integer("hidden_size");
+  config.mm.mm_projector_type = cfg.string("projector");
+  config.mm.mm_vision_select_layer = cfg.integer("select_layer");
+  config.mm.mm_vision_select_feature = cfg.string("select_feature");
+  const auto vision = io::parse_vision_config(cfg.object("vision"));
+  Bench bench;
+  torch::manual_seed(0);
+  bench.model = models::MultimodalLM(config, vision);
+  for (auto& p : bench.model->named_parameters()) {
+    if (p.key().rfind("vision_tower.", 0) == 0) p.value().set_requires_grad(false);
+    else bench.trainable.push_back(p.value());
+  }
+  const auto batch = cfg.object("batch");
+  const int64_t B = batch.integer("samples"), before = batch.integer("text_tokens_before_image"),
+                after = batch.integer("text_tokens_after_image"), answer = batch.integer("answer_tokens");
+  const int64_t L = before + 1 + after + answer;
+  auto ids = torch::randint(3, config.text.vocab_size, {B, L}, torch::kInt64);
+  ids.select(1, before).fill_(models::kImageTokenIndex);
+  auto labels = torch::full({B, L}, models::kIgnoreIndex, torch::kInt64);
+  labels.narrow(1, L - answer, answer).copy_(ids.narrow(1, L - answer, answer));
+  bench.batch = {ids, torch::ones({B, L}, torch::kInt64), labels,
+                 torch::randn({B, vision.num_channels, vision.image_size, vision.image_size})};
+  const auto opt = cfg.object("optimizer");
+  const auto betas = opt.raw().at("betas");
+  bench.optimizer = std::make_unique<torch::optim::AdamW>(
+      bench.trainable, torch::optim::AdamWOptions(opt.number("lr"))
+                           .betas({betas[0].get<double>(), betas[1].get<double>()})
+                           .eps(opt.number("eps"))
+                           .weight_decay(opt.number("weight_decay")));
+  bench.clip_norm = opt.number("clip_grad_norm");
+  return bench;
+}
+
+struct StepTimes {
+  double forward = 0, backward = 0, optimizer = 0, total = 0;
+  int64_t tokens = 0;
+};
+
+StepTimes step(Bench& bench, bool vista_on) {
+  vista::objectives::ObjectiveOptions options;
+  options.vista_enabled = vista_on;
+  StepTimes t;
+  const auto start = Clock::now();
+  bench.optimizer->zero_grad();
+  const auto terms = vista::objectives::llava_objective(*bench.model, bench.batch, options);
+  terms.total.item<float>();  // forward finished (matters on GPU)
+  t.forward = seconds_since(start);
+  auto mark = Clock::now();
+  terms.total.backward();
+  t.backward = seconds_since(mark);
+  mark = Clock::now();
+  torch::nn::utils::clip_grad_norm_(bench.trainable, bench.clip_norm);
+  bench.optimizer->step();
+  t.optimizer = seconds_since(mark);
+  t.total = seconds_since(start);
+  t.tokens = terms.sequence_tokens;
+  if (!std::isfinite(terms.total.item<double>())) vista::fail("bench: non-finite loss");
+  return t;
+}
+
+}  // namespace
+
+
+StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out) {
+  const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
+  int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
+  vista::configure_threads(threads);
+  fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());
+  auto bench = build(cfg);
+  const auto steps = cfg.object("steps");
+  const int64_t warmup = steps.integer("warmup"), timed = steps.integer("timed");
+  for (int64_t i = 0; i < warmup; ++i) {
+    step(bench, false);
+    step(bench, true);
+  }
+  std::vector<StepTimes> ce, vista;
+  for (int64_t i = 0; i < timed; ++i) {  // interleaved: drift hits both arms alike
+    ce.push_back(step(bench, false));
+    vista.push_back(step(bench, true));
+  }
+  auto med = [](const std::vector<StepTimes>& v, double StepTimes::*field) {
+    std::vector<double> x;
+    for (const auto& s : v) x.push_back(s.*field);
+    return median(x);
+  };
+  StepBenchResult r;
+  r.name = cfg.string_or("name", path);
+  r.ce_step_s = med(ce, &StepTimes::total);
+  r.vista_step_s = med(vista, &StepTimes::total);
+  r.tokens = vista[0].tokens;
+  for (const auto& [name, v] : {std::pair{"ce", &ce}, {"ce+vista", &vista}})
+    fmt::print(out, "{:<9} step {:.3f} s  (forward {:.3f}, backward {:.3f}, optimizer {:.3f})  {:.0f} tokens/s\n", name,
+               med(*v, &StepTimes::total), med(*v, &StepTimes::forward), med(*v, &StepTimes::backward),
+               med(*v, &StepTimes::optimizer), (*v)[0].tokens / med(*v, &StepTimes::total));
+  fmt::print(out, "ratio ce+vista / ce: {:.4f}  (VISTA adds {:+.2f}%)\n", r.vista_step_s / r.ce_step_s,
+             100.0 * (r.vista_step_s / r.ce_step_s - 1.0));
+  {
+    const auto spliced = bench.model->prepare_inputs(bench.batch.input_ids_BL, bench.batch.attention_mask_BL,
+                                                     bench.batch.labels_BL,
+                                                     bench.model->encode_images(bench.batch.pixel_values_BCHW));
+    auto hidden = torch::randn_like(spliced.inputs_embeds_BTD).requires_grad_(true);
+    auto text = spliced.text_embeds_PD.detach().clone().requires_grad_(true);
+    std::vector<double> loss_s;
+    for (int i = 0; i < 20; ++i) {
+      const auto t = Clock::now();
+      auto terms = vista::losses::vista_alignment(hidden, spliced.last_image_pos_B, text, spliced.text_offsets_B1, {});
+      terms.term.backward();
+      loss_s.push_back(seconds_since(t));
+    }
+    r.vista_term_s = median(loss_s);
+    fmt::print(out, "vista term alone (forward+backward): {:.3f} ms = {:.3f}% of a CE step\n", 1e3 * r.vista_term_s,
+               100.0 * r.vista_term_s / r.ce_step_s);
+  }
+  r.peak_rss_mb = peak_rss_mb();
+  return r;
+}
+
+std::string step_bench_json(const StepBenchResult& r) {
+  return fmt::format("{{\"bench\":\"train_step\",\"config\":\"{}\",\"step_s_median\":{:.4f},\"ce_step_s_median\":{:.4f},"
+                     "\"tokens_per_s\":{:.1f},\"peak_rss_mb\":{:.1f},\"vista_over_ce\":{:.4f}}}",
+                     r.name, r.vista_step_s, r.ce_step_s, r.tokens / r.vista_step_s, r.peak_rss_mb, r.vista_step_s / r.ce_step_s);
+}
+
+}  // namespace vista::train
