@@ -120,21 +120,37 @@ double prepare_vision_tower(const std::string& out_dir, const std::string& pretr
   return accuracy;
 }
 
-double prepare_llm(const std::string& out_dir, const std::string& finetune_json, const std::string& tokenizer_dir,
-                   const LlmRecipe& r) {
+double prepare_llm(const std::string& out_dir, const std::string& finetune_json, const std::string& pretrain_json,
+                   const std::string& tokenizer_dir, const LlmRecipe& r) {
   torch::manual_seed(static_cast<uint64_t>(r.seed));
   const auto tokenizer = text::Tokenizer::from_dir(tokenizer_dir);
-  const auto records = data::RecordFile::open(finetune_json);
+  // Corpus: the stage-2 conversations as text-only instruction data (loss on the answers, so the
+  // LLM learns which kind of word answers which question) and the stage-1 captions as plain text
+  // (loss on every token, so stage 1 only has to supply what the image shows).
+  struct Sequence {
+    std::vector<int64_t> ids, labels;
+  };
+  std::vector<Sequence> corpus;
   const auto tmpl = data::get_template("vicuna_v1");
-  std::vector<std::vector<int64_t>> corpus;
+  const auto records = data::RecordFile::open(finetune_json);
   for (size_t i = 0; i < records.size(); ++i) {
     auto conv = records.record(i).conversation;
     for (auto& t : conv.turns)
-      for (size_t p; (p = t.value.find(data::kImageToken)) != std::string::npos;) t.value.erase(p, 8);  // "<image>\n"
-    auto ids = tokenizer.encode_ids(data::render_prompt(tmpl, conv), true);
-    if (static_cast<int64_t>(ids.size()) > r.max_tokens) ids.resize(static_cast<size_t>(r.max_tokens));
-    corpus.push_back(ids);
+      for (size_t p; (p = t.value.find("<image>\n")) != std::string::npos;) t.value.erase(p, 8);
+    const auto sample = data::tokenize_conversation(tokenizer, tmpl, conv);
+    if (sample.label_mismatch) continue;
+    corpus.push_back({sample.input_ids, sample.labels});
   }
+  const auto captions = data::RecordFile::open(pretrain_json);
+  for (size_t i = 0; i < captions.size(); ++i) {
+    const auto ids = tokenizer.encode_ids(captions.record(i).conversation.turns.at(1).value + "\n", true);
+    corpus.push_back({ids, ids});
+  }
+  for (auto& seq : corpus)
+    if (static_cast<int64_t>(seq.ids.size()) > r.max_tokens) {
+      seq.ids.resize(static_cast<size_t>(r.max_tokens));
+      seq.labels.resize(static_cast<size_t>(r.max_tokens));
+    }
   io::DecoderConfig config;
   config.model_type = "llama";
   config.family = "llama";
@@ -161,26 +177,31 @@ double prepare_llm(const std::string& out_dir, const std::string& finetune_json,
   std::mt19937_64 rng(r.seed);
   double last = 0;
   for (int64_t step = 0; step < r.steps; ++step) {
-    std::vector<const std::vector<int64_t>*> batch;
+    std::vector<const Sequence*> batch;
     int64_t L = 0;
     for (int64_t b = 0; b < r.batch; ++b) {
       batch.push_back(&corpus[rng() % corpus.size()]);
-      L = std::max<int64_t>(L, static_cast<int64_t>(batch.back()->size()));
+      L = std::max<int64_t>(L, static_cast<int64_t>(batch.back()->ids.size()));
     }
     auto ids = torch::zeros({r.batch, L}, torch::kInt64);
     auto mask = torch::zeros({r.batch, L}, torch::kInt64);
     auto labels = torch::full({r.batch, L}, int64_t{-100}, torch::kInt64);
-    for (int64_t b = 0; b < r.batch; ++b)
-      for (size_t t = 0; t < batch[static_cast<size_t>(b)]->size(); ++t) {
-        const auto id = (*batch[static_cast<size_t>(b)])[t];
-        ids[b][static_cast<int64_t>(t)] = id;
+    for (int64_t b = 0; b < r.batch; ++b) {
+      const auto& seq = *batch[static_cast<size_t>(b)];
+      for (size_t t = 0; t < seq.ids.size(); ++t) {
+        ids[b][static_cast<int64_t>(t)] = seq.ids[t];
         mask[b][static_cast<int64_t>(t)] = 1;
-        labels[b][static_cast<int64_t>(t)] = id;
+        labels[b][static_cast<int64_t>(t)] = seq.labels[t];
       }
+    }
     const auto lr = r.lr * std::min(1.0, (step + 1) / 10.0) * (0.5 * (1 + std::cos(M_PI * step / r.steps)));
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     auto hidden = lm->hidden(lm->embed(ids), mask, models::default_position_ids(r.batch, L, torch::kCPU));
-    auto loss = losses::shifted_cross_entropy(lm->logits(hidden), labels).loss;
+    // Vocabulary logits only at supervised positions (the same loss, far less work).
+    const auto rows = losses::supervised_positions(labels);
+    const auto h = hidden.narrow(1, 0, L - 1).reshape({-1, r.hidden}).index_select(0, rows);
+    const auto targets = labels.narrow(1, 1, L - 1).reshape({-1}).index_select(0, rows);
+    auto loss = losses::cross_entropy_rows(lm->logits(h.unsqueeze(0)).squeeze(0), targets).loss;
     opt.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(lm->parameters(), 1.0);

@@ -16,7 +16,7 @@ struct TowerRecipe {
 
 struct LlmRecipe {
   int64_t hidden = 64, intermediate = 172, layers = 2, heads = 4, kv_heads = 2;
-  int64_t steps = 150, batch = 8, max_tokens = 192;
+  int64_t steps = 300, batch = 16, max_tokens = 256;
   double lr = 2e-3;
   uint64_t seed = 0;
 };
@@ -27,8 +27,9 @@ double prepare_vision_tower(const std::string& out_dir, const std::string& pretr
                             const TowerRecipe& recipe);
 
 // LLaMA-style LLM with the tokenizer's vocabulary (tied embeddings), trained on the text of the
-// stage-2 conversations (images removed). Returns the final LM loss.
-double prepare_llm(const std::string& out_dir, const std::string& finetune_json, const std::string& tokenizer_dir,
-                   const LlmRecipe& recipe);
+// stage-2 conversations (images removed, loss on the answers) and the stage-1 captions. Returns
+// the final LM loss.
+double prepare_llm(const std::string& out_dir, const std::string& finetune_json, const std::string& pretrain_json,
+                   const std::string& tokenizer_dir, const LlmRecipe& recipe);
 
 }  // namespace vista::demo

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <deque>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -205,10 +207,11 @@ TrainResult run_training(const TrainConfig& c) {
   };
   const auto start = std::chrono::steady_clock::now();
   const double elapsed_before = state.elapsed_s;
+  std::deque<std::array<double, 3>> recent;
   try {
     while (state.step < total_steps) {
       double ce_sum = 0, vista_sum = 0, sim_sum = 0, loss_sum = 0;
-      int64_t tokens = 0;
+      int64_t tokens = 0, aligned = 0;
       std::vector<std::string> batch_ids;
       for (int64_t micro = 0; micro < c.train.grad_accum; ++micro) {
         const auto batch = next_batch();
@@ -228,6 +231,7 @@ TrainResult run_training(const TrainConfig& c) {
         vista_sum += terms.vista.item<double>();
         sim_sum += terms.similarity.item<double>();
         tokens += terms.sequence_tokens;
+        aligned += terms.num_aligned.item<int64_t>();
       }
       const double grad_norm =
           torch::nn::utils::clip_grad_norm_(trainables.all, c.optim.max_grad_norm);
@@ -247,6 +251,10 @@ TrainResult run_training(const TrainConfig& c) {
       result.final_ce = m.ce;
       result.final_vista = m.vista;
       result.final_similarity = m.similarity;
+      if (aligned > 0) {
+        recent.push_back({m.ce, m.vista, m.similarity});
+        if (recent.size() > 20) recent.pop_front();
+      }
       const bool stop_now = (c.train.stop_after_steps > 0 && state.step >= c.train.stop_after_steps) || g_signal != 0;
       if (stop_now || state.step % c.train.save_every == 0 || state.step == total_steps) save();
       if (stop_now) {
@@ -265,6 +273,11 @@ TrainResult run_training(const TrainConfig& c) {
   log.finish();
   result.steps = state.step;
   result.bad_samples = state.bad_samples;
+  for (const auto& r : recent) {
+    result.recent_ce += r[0] / static_cast<double>(recent.size());
+    result.recent_vista += r[1] / static_cast<double>(recent.size());
+    result.recent_similarity += r[2] / static_cast<double>(recent.size());
+  }
   result.finished = state.step >= total_steps;
   if (result.finished) {
     result.final_dir = (fs::path(c.run_dir) / "final").string();

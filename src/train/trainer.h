@@ -15,6 +15,8 @@ struct TrainResult {
   std::string last_checkpoint;
   std::string final_dir;       // <run_dir>/final when finished
   double final_ce = 0, final_vista = 0, final_similarity = 0;
+  // Means over the last 20 steps whose batches held images (text-only batches have no VISTA term).
+  double recent_ce = 0, recent_vista = 0, recent_similarity = 0;
   int64_t bad_samples = 0;
 };
 

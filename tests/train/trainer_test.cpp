@@ -41,7 +41,7 @@ struct Setup {
     vision = root + "/vision";
     llm = root + "/llm";
     demo::prepare_vision_tower(vision, files.pretrain_json, files.images, tower);
-    demo::prepare_llm(llm, files.finetune_json, testdata("tokenizers/mistral7b"), lm);
+    demo::prepare_llm(llm, files.finetune_json, files.pretrain_json, testdata("tokenizers/mistral7b"), lm);
   }
   ~Setup() { fs::remove_all(root); }
 };
