@@ -22,5 +22,6 @@ CommandRunner add_train_command(CLI::App& app);
 CommandRunner add_demo_command(CLI::App& app);
 CommandRunner add_generate_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
+CommandRunner add_eval_command(CLI::App& app);
 
 }  // namespace vista::app

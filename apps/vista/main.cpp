@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_demo_command(app));
   register_command(vista::app::add_generate_command(app));
   register_command(vista::app::add_bench_command(app));
+  register_command(vista::app::add_eval_command(app));
   {
     auto runner = vista::app::add_train_command(app);  // two subcommands share it
     for (auto* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "train" || s->get_name() == "plot"; }))

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <map>
 #include <random>
 
 #include "image/png_write.h"
@@ -175,14 +177,17 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
                         {"conversations", {turn("human", fmt::format("Repeat the word {}.", c.name)), turn("gpt", c.name)}}});
   }
   std::string eval;
+  std::vector<std::pair<Scene, std::string>> eval_scenes;
   for (int64_t i = 0; i < options.eval_records; ++i) {
     const auto s = draw();
     // Cycle preamble lengths fastest so even a small split covers all of them.
     const auto n_pre = static_cast<int64_t>(options.preamble_words.size());
     const auto words = options.preamble_words[i % n_pre];
     const auto q = question(s, static_cast<int>((i / n_pre) % 3));
+    const auto image_name = save(s);
+    eval_scenes.emplace_back(s, image_name);
     const nlohmann::json item = {{"question_id", fmt::format("eval-{:05d}", i)},
-                                 {"image", save(s)},
+                                 {"image", image_name},
                                  {"text", preamble(rng, words) + q.text},
                                  {"answer", q.answer},
                                  {"category", q.category},
@@ -195,6 +200,61 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
   write_text(files.pretrain_json, pretrain.dump(1) + "\n");
   write_text(files.finetune_json, finetune.dump(1) + "\n");
   write_text(files.eval_jsonl, eval);
+
+  // POPE format: "Is there a <shape> in the image?" with yes/no labels, three categories.
+  files.pope_dir = (fs::path(out_dir) / "pope").string();
+  fs::create_directories(fs::path(files.pope_dir) / "coco");
+  const char* categories[] = {"adversarial", "popular", "random"};
+  std::string pope_questions;
+  std::map<std::string, std::string> pope_labels;
+  for (size_t i = 0; i < eval_scenes.size(); ++i) {
+    const auto& [scene, image_name] = eval_scenes[i];
+    const bool ask_present = rng() % 2 == 0;
+    const int asked = ask_present ? scene.shape : (scene.shape + 1 + static_cast<int>(rng() % 2)) % 3;
+    const std::string text =
+        fmt::format("Is there a {} in the image?\nAnswer the question using a single word or phrase.", kShapes[asked]);
+    const std::string category = categories[i % 3];
+    const nlohmann::json q = {{"question_id", static_cast<int64_t>(i)}, {"image", image_name}, {"text", text},
+                              {"category", category}};
+    pope_questions += q.dump() + "\n";
+    nlohmann::json label = q;
+    label.erase("category");
+    label["label"] = ask_present ? "yes" : "no";
+    pope_labels[category] += label.dump() + "\n";
+  }
+  write_text(fs::path(files.pope_dir) / "llava_pope_test.jsonl", pope_questions);
+  for (const auto& [category, lines] : pope_labels)
+    write_text(fs::path(files.pope_dir) / "coco" / ("coco_pope_" + category + ".json"), lines);
+
+  // ScienceQA format: a multiple-choice colour question per image.
+  files.scienceqa_dir = (fs::path(out_dir) / "scienceqa").string();
+  fs::create_directories(files.scienceqa_dir);
+  nlohmann::json problems = nlohmann::json::object(), questions = nlohmann::json::array(), pids = nlohmann::json::array();
+  for (size_t i = 0; i < eval_scenes.size(); ++i) {
+    const auto& [scene, image_name] = eval_scenes[i];
+    std::vector<std::string> choices = {kColors[scene.color].name};
+    while (choices.size() < 3) {
+      const std::string c = kColors[rng() % std::size(kColors)].name;
+      if (std::find(choices.begin(), choices.end(), c) == choices.end()) choices.push_back(c);
+    }
+    std::shuffle(choices.begin(), choices.end(), rng);
+    const int64_t answer = std::find(choices.begin(), choices.end(), std::string(kColors[scene.color].name)) - choices.begin();
+    const std::string pid = std::to_string(1000 + i);
+    problems[pid] = {{"question", "Which color is the shape?"}, {"choices", choices}, {"answer", answer},
+                     {"hint", ""}, {"image", image_name}, {"split", "test"}};
+    pids.push_back(pid);
+    std::string options_text;
+    for (size_t c = 0; c < choices.size(); ++c) options_text += fmt::format("{}({}) {}", c ? " " : "", char('A' + c), choices[c]);
+    questions.push_back({{"id", pid},
+                         {"image", image_name},
+                         {"conversations",
+                          {turn("human", "<image>\nContext: N/A\nQuestion: Which color is the shape?\nOptions: " + options_text +
+                                             "\nAnswer with the option's letter from the given choices directly."),
+                           turn("gpt", std::string(1, char('A' + answer)))}}});
+  }
+  write_text(fs::path(files.scienceqa_dir) / "problems.json", problems.dump() + "\n");
+  write_text(fs::path(files.scienceqa_dir) / "pid_splits.json", nlohmann::json{{"test", pids}}.dump() + "\n");
+  write_text(fs::path(files.scienceqa_dir) / "llava_test_CQM-A.json", questions.dump(1) + "\n");
   return files;
 }
 

@@ -21,9 +21,12 @@ struct ShapesOptions {
 
 struct ShapesFiles {
   std::string root, images, pretrain_json, finetune_json, eval_jsonl;
+  std::string pope_dir;       // LLaVA eval-bundle POPE layout: llava_pope_test.jsonl + coco/coco_pope_<cat>.json
+  std::string scienceqa_dir;  // ScienceQA layout: llava_test_CQM-A.json + problems.json + pid_splits.json
 };
 
-// Writes <out>/images/*.png, pretrain.json, finetune.json, eval.jsonl. Same seed, same bytes.
+// Writes <out>/images/*.png, pretrain.json, finetune.json, eval.jsonl, and POPE- and
+// ScienceQA-format sets over the evaluation images (pope/, scienceqa/). Same seed, same bytes.
 ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& options);
 
 // The vocabulary of answers (for the demo's evaluation and for tests).

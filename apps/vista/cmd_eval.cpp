@@ -1,0 +1,51 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "apps/vista/commands.h"
+#include "eval/tasks.h"
+#include "image/processor_config.h"
+#include "models/model_loading.h"
+#include "util/error.h"
+
+namespace vista::app {
+
+CommandRunner add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "answer a benchmark with a model, write LLaVA answer JSONL (resumable) and score it");
+  struct Args {
+    eval::TaskOptions task;
+    std::string model, tokenizer, vision_tower;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("--model", args->model, "model folder")->required();
+  cmd->add_option("--task", args->task.task, "shapes, pope, scienceqa or vqa")->required();
+  cmd->add_option("--data", args->task.data_dir, "benchmark folder (official / LLaVA eval-bundle layout)")->required();
+  cmd->add_option("--images", args->task.images_dir, "image folder (default: per task)");
+  cmd->add_option("--out", args->task.out_dir, "output folder (default: <model>/eval/<task>)");
+  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer folder (default: the model folder)");
+  cmd->add_option("--template", args->task.template_name, "vicuna_v1 or phi")->capture_default_str();
+  cmd->add_option("--aspect", args->task.aspect, "pad or square")->capture_default_str();
+  cmd->add_option("--vision-tower", args->vision_tower, "vision tower folder (llava layout)");
+  cmd->add_option("--limit", args->task.limit, "first N questions only");
+  cmd->add_option("--batch", args->task.batch_size, "questions per generation batch")->capture_default_str();
+  cmd->add_option("--max-new-tokens", args->task.max_new_tokens)->capture_default_str();
+  cmd->add_option("--model-id", args->task.model_id)->capture_default_str();
+  return [args](const GlobalOptions& global) {
+    auto& t = args->task;
+    if (t.out_dir.empty()) t.out_dir = args->model + "/eval/" + t.task;
+    models::LoadOptions load;
+    load.device = torch::Device(global.device);
+    load.vision_tower_dir = args->vision_tower;
+    auto model = models::load_multimodal(args->model, load);
+    const auto tokenizer = text::Tokenizer::from_dir(args->tokenizer.empty() ? args->model : args->tokenizer);
+    const auto processor_path = args->model + "/preprocessor_config.json";
+    if (!std::filesystem::exists(processor_path)) fail("{}: missing (image processor settings)", processor_path);
+    const auto result = eval::run_task(*model, tokenizer, image::load_processor_config(processor_path), t, std::cerr);
+    fmt::print("answers: {} ({} new, {} reused)\nscores: {}\n", result.answers_file, result.answered_now, result.reused,
+               result.scores.dump(2));
+    return 0;
+  };
+}
+
+}  // namespace vista::app

@@ -1,0 +1,184 @@
+#include "eval/tasks.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "eval/metrics/answer_normalize.h"
+#include "eval/metrics/answers_file.h"
+#include "eval/metrics/pope.h"
+#include "eval/metrics/scienceqa.h"
+#include "inference/answer.h"
+#include "io/json_file.h"
+#include "util/error.h"
+
+namespace vista::eval {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TaskItem {
+  nlohmann::json question_id;
+  std::string image;     // absolute path or empty
+  std::string prompt;    // the question the model is asked (the template adds <image>)
+  std::string recorded;  // the "prompt" field written to the answers file, as the official script writes it
+  nlohmann::json extra;  // ground truth etc.
+};
+
+std::vector<nlohmann::json> read_jsonl_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open question file", path);
+  std::vector<nlohmann::json> out;
+  size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      out.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("{}: line {}: invalid JSON: {}", path, line_no, e.what());
+    }
+  }
+  return out;
+}
+
+std::string field(const nlohmann::json& j, const char* name, const std::string& where) {
+  if (!j.contains(name) || !j[name].is_string()) fail("{}: field '{}' must be a string", where, name);
+  return j[name].get<std::string>();
+}
+
+std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
+  std::vector<TaskItem> items;
+  const fs::path dir(o.data_dir);
+  if (o.task == "shapes" || o.task == "vqa" || o.task == "pope") {
+    const auto file = o.task == "shapes" ? dir / "eval.jsonl"
+                      : o.task == "pope" ? dir / "llava_pope_test.jsonl"
+                                         : dir / "questions.jsonl";
+    if (images.empty()) images = o.task == "pope" ? (fs::exists(dir / "val2014") ? (dir / "val2014").string() : (dir / "../images").string())
+                                 : o.task == "shapes" ? (dir / "images").string() : (dir / "images").string();
+    size_t n = 0;
+    for (const auto& q : read_jsonl_file(file.string())) {
+      const auto where = fmt::format("{}: line {}", file.string(), ++n);
+      TaskItem item;
+      if (!q.contains("question_id")) fail("{}: missing field 'question_id'", where);
+      item.question_id = q["question_id"];
+      item.prompt = item.recorded = field(q, "text", where);
+      if (q.contains("image")) item.image = (fs::path(images) / field(q, "image", where)).string();
+      item.extra = q;
+      items.push_back(item);
+    }
+  } else if (o.task == "scienceqa") {
+    const auto file = (dir / "llava_test_CQM-A.json").string();
+    if (images.empty()) images = fs::exists(dir / "images" / "test") ? (dir / "images" / "test").string() : (dir / "../images").string();
+    const auto questions = io::read_json_file(file);
+    if (!questions.is_array()) fail("{}: expected a JSON array of questions", file);
+    for (size_t i = 0; i < questions.size(); ++i) {
+      const auto& q = questions[i];
+      const auto where = fmt::format("{}: question {}", file, i);
+      if (!q.contains("conversations") || !q["conversations"].is_array() || q["conversations"].empty())
+        fail("{}: field 'conversations' must be a non-empty list", where);
+      // model_vqa_science.py: strip <image>, then --single-pred-prompt's instruction.
+      std::string qs = field(q["conversations"][0], "value", where);
+      for (size_t p; (p = qs.find("<image>")) != std::string::npos;) qs.erase(p, 7);
+      qs = qs.substr(qs.find_first_not_of(" \n"));
+      qs = qs.substr(0, qs.find_last_not_of(" \n") + 1);
+      const std::string instruction = "Answer with the option's letter from the given choices directly.";
+      if (qs.find(instruction) == std::string::npos) qs += "\n" + instruction;
+      TaskItem item;
+      item.question_id = field(q, "id", where);
+      item.prompt = item.recorded = qs;
+      if (q.contains("image")) {
+        item.image = (fs::path(images) / field(q, "image", where)).string();
+        item.recorded = "<image>\n" + qs;  // eval_science_qa.py reads it to tell IMG questions apart
+      }
+      items.push_back(item);
+    }
+  } else {
+    fail("unknown task '{}' (expected shapes, pope, scienceqa or vqa)", o.task);
+  }
+  if (o.limit >= 0 && static_cast<int64_t>(items.size()) > o.limit) items.resize(static_cast<size_t>(o.limit));
+  return items;
+}
+
+std::string key(const nlohmann::json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+}  // namespace
+
+TaskResult run_task(models::MultimodalLMImpl& model, const text::Tokenizer& tokenizer,
+                    const image::ImageProcessorConfig& processor, const TaskOptions& o, std::ostream& log) {
+  std::string images = o.images_dir;
+  const auto items = load_items(o, images);
+  fs::create_directories(o.out_dir);
+  TaskResult result;
+  result.answers_file = (fs::path(o.out_dir) / "answers.jsonl").string();
+  // Resume: answers already written (in question order) are kept; the rest are appended.
+  std::set<std::string> done;
+  if (fs::exists(result.answers_file))
+    for (const auto& a : read_llava_answers(result.answers_file)) done.insert(key(a.question_id));
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (!done.count(key(items[i].question_id))) todo.push_back(i);
+  result.reused = static_cast<int64_t>(items.size() - todo.size());
+  inference::Answerer answerer(model, tokenizer, data::get_template(o.template_name), processor,
+                               o.aspect == "square" ? image::AspectMode::kSquare : image::AspectMode::kPad);
+  std::ofstream out(result.answers_file, std::ios::app);
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t b = 0; b < todo.size(); b += static_cast<size_t>(o.batch_size)) {
+    std::vector<inference::Question> batch;
+    for (size_t j = b; j < std::min(todo.size(), b + static_cast<size_t>(o.batch_size)); ++j) {
+      const auto& it = items[todo[j]];
+      batch.push_back({key(it.question_id), it.image, it.prompt});
+    }
+    const auto answers = answerer.answer(batch, {o.max_new_tokens, o.batch_size});
+    for (size_t j = 0; j < answers.size(); ++j) {
+      const auto& it = items[todo[b + j]];
+      out << llava_answer_line(it.question_id, it.recorded, answers[j], "vista-" + key(it.question_id), o.model_id);
+    }
+    out.flush();
+    result.answered_now += static_cast<int64_t>(answers.size());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = result.answered_now / std::max(elapsed, 1e-9);
+    fmt::print(log, "{}: {}/{} answered ({} reused), {:.1f} questions/s, ETA {:.0f}s\n", o.task,
+               result.reused + result.answered_now, items.size(), result.reused, rate,
+               (todo.size() - result.answered_now) / std::max(rate, 1e-9));
+  }
+  out.close();
+
+  nlohmann::json scores = {{"task", o.task}, {"questions", items.size()}};
+  if (o.task == "shapes") {
+    std::map<std::string, std::string> text;
+    for (const auto& a : read_llava_answers(result.answers_file)) text[key(a.question_id)] = a.text;
+    int correct = 0;
+    std::map<int64_t, std::pair<int, int>> by;
+    for (const auto& it : items) {
+      const bool ok = answer_normalize(text[key(it.question_id)]) == answer_normalize(it.extra.at("answer").get<std::string>());
+      correct += ok;
+      auto& b = by[it.extra.value("preamble_words", int64_t{0})];
+      b.first += ok;
+      ++b.second;
+    }
+    scores["accuracy"] = items.empty() ? 0.0 : double(correct) / items.size();
+    for (const auto& [words, c] : by) scores["accuracy_by_preamble_words"][std::to_string(words)] = double(c.first) / c.second;
+  } else if (o.task == "pope") {
+    for (const auto& r : pope_evaluate_files((fs::path(o.data_dir) / "coco").string(),
+                                             (fs::path(o.data_dir) / "llava_pope_test.jsonl").string(), result.answers_file))
+      scores["categories"][r.category] = {{"accuracy", r.accuracy}, {"precision", r.precision}, {"recall", r.recall},
+                                          {"f1", r.f1}, {"yes_ratio", r.yes_ratio}, {"tp", r.tp}, {"fp", r.fp},
+                                          {"tn", r.tn}, {"fn", r.fn}};
+  } else if (o.task == "scienceqa") {
+    const auto r = scienceqa_evaluate_files(o.data_dir, result.answers_file, "test");
+    scores["accuracy"] = r.acc;
+    scores["img_accuracy"] = r.img_acc;
+  }
+  std::ofstream(fs::path(o.out_dir) / "results.json") << scores.dump(2) << "\n";
+  result.scores = scores;
+  return result;
+}
+
+}  // namespace vista::eval
