@@ -19,7 +19,7 @@ CommandRunner add_eval_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--model", args->model, "model folder")->required();
-  cmd->add_option("--task", args->task.task, "shapes, pope, scienceqa or vqa")->required();
+  cmd->add_option("--task", args->task.task, "shapes, pope, scienceqa, textvqa, gqa or vqa")->required();
   cmd->add_option("--data", args->task.data_dir, "benchmark folder (official / LLaVA eval-bundle layout)")->required();
   cmd->add_option("--images", args->task.images_dir, "image folder (default: per task)");
   cmd->add_option("--out", args->task.out_dir, "output folder (default: <model>/eval/<task>)");

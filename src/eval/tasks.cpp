@@ -11,6 +11,8 @@
 
 #include "eval/metrics/answer_normalize.h"
 #include "eval/metrics/answers_file.h"
+#include "eval/metrics/gqa.h"
+#include "eval/metrics/vqa_accuracy.h"
 #include "eval/metrics/pope.h"
 #include "eval/metrics/scienceqa.h"
 #include "inference/answer.h"
@@ -56,12 +58,18 @@ std::string field(const nlohmann::json& j, const char* name, const std::string& 
 std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
   std::vector<TaskItem> items;
   const fs::path dir(o.data_dir);
-  if (o.task == "shapes" || o.task == "vqa" || o.task == "pope") {
-    const auto file = o.task == "shapes" ? dir / "eval.jsonl"
-                      : o.task == "pope" ? dir / "llava_pope_test.jsonl"
-                                         : dir / "questions.jsonl";
-    if (images.empty()) images = o.task == "pope" ? (fs::exists(dir / "val2014") ? (dir / "val2014").string() : (dir / "../images").string())
-                                 : o.task == "shapes" ? (dir / "images").string() : (dir / "images").string();
+  // Question JSONL tasks: file and default image folder as the LLaVA evaluation bundle lays them out.
+  static const std::map<std::string, std::pair<std::string, std::string>> kJsonlTasks = {
+      {"shapes", {"eval.jsonl", "images"}},
+      {"pope", {"llava_pope_test.jsonl", "val2014"}},
+      {"textvqa", {"llava_textvqa_val_v051_ocr.jsonl", "train_images"}},
+      {"gqa", {"llava_gqa_testdev_balanced.jsonl", "images"}},
+      {"vqa", {"questions.jsonl", "images"}},
+  };
+  if (const auto task = kJsonlTasks.find(o.task); task != kJsonlTasks.end()) {
+    const auto file = dir / task->second.first;
+    if (images.empty())
+      images = fs::exists(dir / task->second.second) ? (dir / task->second.second).string() : (dir / "../images").string();
     size_t n = 0;
     for (const auto& q : read_jsonl_file(file.string())) {
       const auto where = fmt::format("{}: line {}", file.string(), ++n);
@@ -100,7 +108,7 @@ std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
       items.push_back(item);
     }
   } else {
-    fail("unknown task '{}' (expected shapes, pope, scienceqa or vqa)", o.task);
+    fail("unknown task '{}' (expected shapes, pope, scienceqa, textvqa, gqa or vqa)", o.task);
   }
   if (o.limit >= 0 && static_cast<int64_t>(items.size()) > o.limit) items.resize(static_cast<size_t>(o.limit));
   return items;
@@ -171,6 +179,21 @@ TaskResult run_task(models::MultimodalLMImpl& model, const text::Tokenizer& toke
       scores["categories"][r.category] = {{"accuracy", r.accuracy}, {"precision", r.precision}, {"recall", r.recall},
                                           {"f1", r.f1}, {"yes_ratio", r.yes_ratio}, {"tp", r.tp}, {"fp", r.fp},
                                           {"tn", r.tn}, {"fn", r.fn}};
+  } else if (o.task == "textvqa") {
+    const auto annotations = (fs::path(o.data_dir) / "TextVQA_0.5.1_val.json").string();
+    if (fs::exists(annotations)) scores["accuracy"] = textvqa_evaluate_files(annotations, result.answers_file).accuracy;
+    else scores["note"] = annotations + " not found: answers written, not scored";
+  } else if (o.task == "gqa") {
+    auto questions = (fs::path(o.data_dir) / "testdev_balanced_questions.json").string();
+    if (!fs::exists(questions)) questions = (fs::path(o.data_dir) / "data" / "testdev_balanced_questions.json").string();
+    if (fs::exists(questions)) {
+      const auto g = gqa_evaluate(gqa_read_questions(questions), gqa_convert_answers(result.answers_file));
+      scores["accuracy"] = g.accuracy;
+      scores["binary"] = g.binary;
+      scores["open"] = g.open;
+    } else {
+      scores["note"] = questions + " not found: answers written, not scored";
+    }
   } else if (o.task == "scienceqa") {
     const auto r = scienceqa_evaluate_files(o.data_dir, result.answers_file, "test");
     scores["accuracy"] = r.acc;

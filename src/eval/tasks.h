@@ -12,7 +12,7 @@
 namespace vista::eval {
 
 struct TaskOptions {
-  std::string task;        // shapes, pope, scienceqa, vqa (generic question JSONL, answers only)
+  std::string task;        // shapes, pope, scienceqa, textvqa, gqa, vqa (generic question JSONL, answers only)
   std::string data_dir;    // the benchmark folder
   std::string images_dir;  // default: per task (see tasks.cpp)
   std::string out_dir;

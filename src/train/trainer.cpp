@@ -22,6 +22,7 @@
 #include "models/model_loading.h"
 #include "models/model_saving.h"
 #include "objectives/llava_objective.h"
+#include "train/autocast.h"
 #include "train/checkpoint.h"
 #include "train/freezing.h"
 #include "train/metrics_log.h"
@@ -218,7 +219,11 @@ TrainResult run_training(const TrainConfig& c) {
         batch_ids.insert(batch_ids.end(), batch.ids.begin(), batch.ids.end());
         const objectives::MultimodalBatch mb{batch.input_ids_BL.to(device), batch.attention_mask_BL.to(device),
                                              batch.labels_BL.to(device), batch.pixel_values_BCHW.to(device)};
-        const auto terms = objectives::llava_objective(*model, mb, objective);
+        objectives::ObjectiveTerms terms;
+        {
+          AutocastGuard autocast(c.train.bf16, device);
+          terms = objectives::llava_objective(*model, mb, objective);
+        }
         const double total = terms.total.item<double>();
         if (!std::isfinite(total))
           throw TrainingStopped(fmt::format(

@@ -246,3 +246,15 @@ TEST(Trainer, SavedCheckpointReproducesTheReferenceFixture) {
   EXPECT_TRUE(summary.ok(true)) << out.str();
   EXPECT_EQ(summary.tensors_passed, 122) << out.str();
 }
+
+TEST(Trainer, Bf16AutocastRunsAndKeepsFloat32Weights) {
+  TempDir dir;
+  auto c = config(dir.file("bf16"));
+  c["train"]["bf16"] = true;
+  c["train"]["max_steps"] = 2;
+  const auto r = train::run_training(train::parse_train_config(c));
+  EXPECT_TRUE(r.finished);
+  EXPECT_TRUE(std::isfinite(r.final_ce));
+  const auto weights = io::SafetensorsFile::open(r.final_dir + "/model.safetensors");
+  EXPECT_EQ(weights.entries().at("model.mm_projector.0.weight").dtype, "F32");
+}
