@@ -291,6 +291,10 @@ TrainResult run_training(const TrainConfig& c) {
     fs::copy_file(fs::path(c.run_dir) / "config.json", fs::path(result.final_dir) / "train_config.json",
                   fs::copy_options::overwrite_existing);
     image::save_processor_config(result.final_dir + "/preprocessor_config.json", dopts.processor);
+    // A final folder is self-contained for generate / eval: the tokenizer travels with the weights.
+    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+      if (fs::exists(fs::path(c.data.tokenizer) / f))
+        fs::copy_file(fs::path(c.data.tokenizer) / f, fs::path(result.final_dir) / f, fs::copy_options::overwrite_existing);
     fmt::print(stderr, "training finished: {} steps, final model in {}\n", state.step, result.final_dir);
   }
   if (c.train.plot && state.step > 0) plot_run(c.run_dir);
