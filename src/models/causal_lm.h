@@ -20,6 +20,9 @@ class CausalLM : public torch::nn::Module {
   virtual torch::Tensor logits(const torch::Tensor& hidden_BTD) = 0;
   virtual const io::DecoderConfig& config() const = 0;
   virtual torch::Tensor embedding_weight() = 0;
+  // Recompute each decoder layer's activations in backward instead of keeping them (training
+  // memory for compute); families without support ignore it.
+  virtual void set_gradient_checkpointing(bool) {}
 };
 
 // Builds the decoder for config.family (llama, qwen2, phi).

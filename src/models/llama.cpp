@@ -1,5 +1,7 @@
 #include "models/llama.h"
 
+#include "models/checkpointing.h"
+
 namespace vista::models {
 
 namespace {
@@ -72,7 +74,11 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, co
   auto h = inputs_embeds_BTD;
   if (observer) observer(0, h);
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers->ptr(i)->as<LlamaDecoderLayerImpl>()->forward(h, rope, mask_B1TT, cache ? cache->layer(i) : nullptr);
+    auto* layer = layers->ptr(i)->as<LlamaDecoderLayerImpl>();
+    if (gradient_checkpointing && !cache)
+      h = checkpointed([layer, rope, mask_B1TT](const torch::Tensor& x) { return layer->forward(x, rope, mask_B1TT); }, h);
+    else
+      h = layer->forward(h, rope, mask_B1TT, cache ? cache->layer(i) : nullptr);
     if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
   }
   h = norm->forward(h);

@@ -56,6 +56,7 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
+  bool gradient_checkpointing = false;  // recompute each layer's activations in backward
 
  private:
   io::DecoderConfig config_;
@@ -75,6 +76,7 @@ class LlamaForCausalLMImpl : public CausalLM {
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }
   torch::Tensor embedding_weight() override { return model->embed_tokens->weight; }
+  void set_gradient_checkpointing(bool on) override { model->gradient_checkpointing = on; }
 
   LlamaModel model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // absent when tie_word_embeddings

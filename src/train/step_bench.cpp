@@ -111,12 +111,16 @@ StepTimes step(Bench& bench, bool vista_on) {
 }  // namespace
 
 
-StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out) {
+StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
+                                 bool gradient_checkpointing) {
   const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());
   auto bench = build(cfg);
+  const bool recompute = gradient_checkpointing || cfg.boolean_or("gradient_checkpointing", false);
+  bench.model->language_model->set_gradient_checkpointing(recompute);
+  fmt::print(out, "gradient checkpointing: {}\n", recompute ? "on" : "off");
   const auto steps = cfg.object("steps");
   const int64_t warmup = steps.integer("warmup"), timed = steps.integer("timed");
   for (int64_t i = 0; i < warmup; ++i) {
@@ -134,7 +138,7 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
     return median(x);
   };
   StepBenchResult r;
-  r.name = cfg.string_or("name", path);
+  r.name = cfg.string_or("name", path) + (recompute ? "+checkpointing" : "");
   r.ce_step_s = med(ce, &StepTimes::total);
   r.vista_step_s = med(vista, &StepTimes::total);
   r.tokens = vista[0].tokens;

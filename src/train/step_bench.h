@@ -12,7 +12,8 @@ struct StepBenchResult {
 };
 
 // Runs CE and CE+VISTA steps interleaved; prints the breakdown to `out`.
-StepBenchResult bench_train_step(const std::string& config_path, int threads_override, std::ostream& out);
+StepBenchResult bench_train_step(const std::string& config_path, int threads_override, std::ostream& out,
+                                 bool gradient_checkpointing = false);
 // One JSON line: step_s_median (CE+VISTA), ce_step_s_median, tokens_per_s, peak_rss_mb, vista_over_ce.
 std::string step_bench_json(const StepBenchResult& result);
 

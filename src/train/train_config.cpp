@@ -19,7 +19,7 @@ const char* kPresets = R"({
    "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "lmsys/vicuna-7b-v1.5",
             "template": "plain", "image_aspect_ratio": "square", "max_length": 2048, "group_by_modality_length": false},
    "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true,
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
              "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
@@ -31,7 +31,7 @@ const char* kPresets = R"({
    "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5",
             "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
    "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true,
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
              "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
@@ -42,7 +42,7 @@ const char* kPresets = R"({
    "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "microsoft/phi-2",
             "template": "pretrain", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": false},
    "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true,
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
              "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
@@ -54,7 +54,7 @@ const char* kPresets = R"({
    "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2",
             "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
    "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true,
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true, "gradient_checkpointing": true,
              "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  }
@@ -237,6 +237,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.get("threads", t.threads);
     s.get("device", t.device);
     s.get("bf16", t.bf16);
+    s.get("gradient_checkpointing", t.gradient_checkpointing);
     s.get("log_every", t.log_every);
     s.get("save_every", t.save_every);
     s.get("keep_last", t.keep_last);

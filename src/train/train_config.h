@@ -51,6 +51,7 @@ struct TrainSection {
   int threads = 0;
   std::string device = "cpu";
   bool bf16 = false;
+  bool gradient_checkpointing = false;  // recompute decoder-layer activations in backward
   int64_t log_every = 1;
   int64_t save_every = 100;
   int64_t keep_last = 2;

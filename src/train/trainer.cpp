@@ -103,6 +103,7 @@ TrainResult run_training(const TrainConfig& c) {
   torch::manual_seed(c.train.seed);
   auto model = build_model(c, device);
   const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision);
+  model->language_model->set_gradient_checkpointing(c.train.gradient_checkpointing);
   if (trainables.all.empty()) fail("stage '{}' leaves no parameter to train", c.train.stage);
   auto adamw = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(

@@ -112,3 +112,27 @@ TEST(WeightLoading, TiedEmbeddingsLoadWithoutLmHeadWeight) {
     EXPECT_EQ(model->named_parameters().find("lm_head.weight"), nullptr) << name;
   }
 }
+
+// Activation recomputation changes memory, not results: same loss, same gradients.
+TEST(GradientCheckpointing, SameGradientsAsPlainBackward) {
+  auto model = load_causal_lm(testdata("oracle_v1/llama/model"));
+  const auto t = vista::io::load_safetensors(testdata("oracle_v1/llama/tensors.safetensors"));
+  auto run = [&](bool checkpointing) {
+    model->set_gradient_checkpointing(checkpointing);
+    for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+    const auto ids = t.at("input.input_ids");
+    const auto hidden = model->hidden(model->embed(ids), t.at("input.attention_mask"), t.at("input.position_ids"));
+    auto logits = model->logits(hidden);
+    auto loss = torch::nn::functional::cross_entropy(logits.narrow(1, 0, ids.size(1) - 1).reshape({-1, logits.size(2)}),
+                                                     t.at("input.labels").narrow(1, 1, ids.size(1) - 1).reshape({-1}));
+    loss.backward();
+    std::vector<torch::Tensor> grads;
+    for (auto& p : model->parameters()) grads.push_back(p.grad().clone());
+    return std::make_pair(loss.item<double>(), grads);
+  };
+  const auto plain = run(false);
+  const auto recomputed = run(true);
+  EXPECT_DOUBLE_EQ(plain.first, recomputed.first);
+  ASSERT_EQ(plain.second.size(), recomputed.second.size());
+  for (size_t i = 0; i < plain.second.size(); ++i) EXPECT_TRUE(torch::allclose(plain.second[i], recomputed.second[i], 1e-5, 1e-7)) << i;
+}
