@@ -21,7 +21,7 @@ class CausalLM : public torch::nn::Module {
   virtual const io::DecoderConfig& config() const = 0;
   virtual torch::Tensor embedding_weight() = 0;
   // Recompute each decoder layer's activations in backward instead of keeping them (training
-  // memory for compute); families without support ignore it.
+  // memory for compute). Both families (LLaMA/Qwen2, Phi) support it.
   virtual void set_gradient_checkpointing(bool) {}
 };
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/checkpointing.h"
 #include "models/llama.h"
 
 namespace vista::models {
@@ -75,7 +76,11 @@ torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, cons
   auto h = inputs_embeds_BTD;
   if (observer) observer(0, h);
   for (size_t i = 0; i < layers->size(); ++i) {
-    h = layers->ptr(i)->as<PhiDecoderLayerImpl>()->forward(h, rope, mask, cache ? cache->layer(i) : nullptr);
+    auto* layer = layers->ptr(i)->as<PhiDecoderLayerImpl>();
+    if (gradient_checkpointing && !cache)
+      h = checkpointed([layer, rope, mask](const torch::Tensor& x) { return layer->forward(x, rope, mask); }, h);
+    else
+      h = layer->forward(h, rope, mask, cache ? cache->layer(i) : nullptr);
     if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
   }
   h = final_layernorm->forward(h);

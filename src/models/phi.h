@@ -52,6 +52,7 @@ class PhiModelImpl : public torch::nn::Module {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm final_layernorm{nullptr};
+  bool gradient_checkpointing = false;
 
  private:
   io::DecoderConfig config_;
@@ -78,6 +79,7 @@ class PhiForCausalLMImpl : public CausalLM {
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }
   torch::Tensor embedding_weight() override { return model->embed_tokens->weight; }
+  void set_gradient_checkpointing(bool on) override { model->gradient_checkpointing = on; }
 
   PhiModel model{nullptr};
   torch::nn::Linear lm_head{nullptr};   // untied

@@ -115,8 +115,9 @@ TEST(WeightLoading, TiedEmbeddingsLoadWithoutLmHeadWeight) {
 
 // Activation recomputation changes memory, not results: same loss, same gradients.
 TEST(GradientCheckpointing, SameGradientsAsPlainBackward) {
-  auto model = load_causal_lm(testdata("oracle_v1/llama/model"));
-  const auto t = vista::io::load_safetensors(testdata("oracle_v1/llama/tensors.safetensors"));
+ for (const std::string family : {"llama", "phi"}) {
+  auto model = load_causal_lm(testdata("oracle_v1/" + family + "/model"));
+  const auto t = vista::io::load_safetensors(testdata("oracle_v1/" + family + "/tensors.safetensors"));
   auto run = [&](bool checkpointing) {
     model->set_gradient_checkpointing(checkpointing);
     for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
@@ -134,5 +135,7 @@ TEST(GradientCheckpointing, SameGradientsAsPlainBackward) {
   const auto recomputed = run(true);
   EXPECT_DOUBLE_EQ(plain.first, recomputed.first);
   ASSERT_EQ(plain.second.size(), recomputed.second.size());
-  for (size_t i = 0; i < plain.second.size(); ++i) EXPECT_TRUE(torch::allclose(plain.second[i], recomputed.second[i], 1e-5, 1e-7)) << i;
+  for (size_t i = 0; i < plain.second.size(); ++i)
+    EXPECT_TRUE(torch::allclose(plain.second[i], recomputed.second[i], 1e-5, 1e-7)) << family << " " << i;
+ }
 }
