@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "apps/vista/commands.h"
+#include "apps/vista/model_bundle.h"
 #include "eval/tasks.h"
 #include "image/processor_config.h"
 #include "models/model_loading.h"
@@ -34,14 +35,8 @@ CommandRunner add_eval_command(CLI::App& app) {
   return [args](const GlobalOptions& global) {
     auto& t = args->task;
     if (t.out_dir.empty()) t.out_dir = args->model + "/eval/" + t.task;
-    models::LoadOptions load;
-    load.device = torch::Device(global.device);
-    load.vision_tower_dir = args->vision_tower;
-    auto model = models::load_multimodal(args->model, load);
-    const auto tokenizer = text::Tokenizer::from_dir(args->tokenizer.empty() ? args->model : args->tokenizer);
-    const auto processor_path = args->model + "/preprocessor_config.json";
-    if (!std::filesystem::exists(processor_path)) fail("{}: missing (image processor settings)", processor_path);
-    const auto result = eval::run_task(*model, tokenizer, image::load_processor_config(processor_path), t, std::cerr);
+    auto bundle = load_model_bundle(args->model, args->tokenizer, args->vision_tower, global.device);
+    const auto result = eval::run_task(*bundle.model, bundle.tokenizer, bundle.processor, t, std::cerr);
     fmt::print("answers: {} ({} new, {} reused)\nscores: {}\n", result.answers_file, result.answered_now, result.reused,
                result.scores.dump(2));
     return 0;

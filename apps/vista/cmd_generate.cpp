@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "apps/vista/commands.h"
+#include "apps/vista/model_bundle.h"
 #include "data/conversation.h"
 #include "image/processor_config.h"
 #include "inference/answer.h"
@@ -27,16 +28,8 @@ CommandRunner add_generate_command(CLI::App& app) {
   cmd->add_option("--vision-tower", args->vision_tower, "vision tower folder (llava layout)");
   cmd->add_option("--max-new-tokens", args->max_new_tokens)->capture_default_str();
   return [args](const GlobalOptions& global) {
-    models::LoadOptions load;
-    load.device = torch::Device(global.device);
-    load.vision_tower_dir = args->vision_tower;
-    auto model = models::load_multimodal(args->model, load);
-    const auto tokenizer = text::Tokenizer::from_dir(args->tokenizer.empty() ? args->model : args->tokenizer);
-    const auto processor_path = args->model + "/preprocessor_config.json";
-    if (!std::filesystem::exists(processor_path))
-      fail("{}: missing; the image processor settings are needed to preprocess --image", processor_path);
-    inference::Answerer answerer(*model, tokenizer, data::get_template(args->templ),
-                                 image::load_processor_config(processor_path),
+    auto bundle = load_model_bundle(args->model, args->tokenizer, args->vision_tower, global.device);
+    inference::Answerer answerer(*bundle.model, bundle.tokenizer, data::get_template(args->templ), bundle.processor,
                                  args->aspect == "square" ? image::AspectMode::kSquare : image::AspectMode::kPad);
     const auto answers = answerer.answer({{"0", args->image, args->prompt}}, {args->max_new_tokens, 1});
     fmt::print("{}\n", answers.at(0));

@@ -6,12 +6,6 @@
 
 namespace vista::models {
 
-namespace {
-torch::nn::LayerNorm layer_norm(const io::VisionConfig& c) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
-}
-}  // namespace
-
 ClipAttentionImpl::ClipAttentionImpl(const io::VisionConfig& c)
     : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads) {
   k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
@@ -43,9 +37,9 @@ torch::Tensor ClipMLPImpl::forward(const torch::Tensor& x_BND) {
 
 ClipEncoderLayerImpl::ClipEncoderLayerImpl(const io::VisionConfig& c) {
   self_attn = register_module("self_attn", ClipAttention(c));
-  layer_norm1 = register_module("layer_norm1", layer_norm(c));
+  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden_size, c.layer_norm_eps));
   mlp = register_module("mlp", ClipMLP(c));
-  layer_norm2 = register_module("layer_norm2", layer_norm(c));
+  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
 torch::Tensor ClipEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
@@ -84,9 +78,9 @@ torch::Tensor ClipEmbeddingsImpl::forward(const torch::Tensor& pixels_BCHW) {
 
 ClipVisionTransformerImpl::ClipVisionTransformerImpl(const io::VisionConfig& c) {
   embeddings = register_module("embeddings", ClipEmbeddings(c));
-  pre_layrnorm = register_module("pre_layrnorm", layer_norm(c));
+  pre_layrnorm = register_module("pre_layrnorm", layer_norm(c.hidden_size, c.layer_norm_eps));
   encoder = register_module("encoder", ClipEncoder(c));
-  post_layernorm = register_module("post_layernorm", layer_norm(c));
+  post_layernorm = register_module("post_layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
 ClipVisionModelImpl::ClipVisionModelImpl(const io::VisionConfig& c) : config_(c) {

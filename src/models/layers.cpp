@@ -94,6 +94,10 @@ torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const t
   return torch::matmul(probs, v_BHSD);
 }
 
+torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
+}
+
 torch::Tensor quick_gelu(const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); }
 
 torch::Tensor activation(const std::string& name, const torch::Tensor& x) {

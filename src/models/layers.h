@@ -64,6 +64,9 @@ torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep);
 torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                             const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS);
 
+// nn.LayerNorm(dim, eps) with weight and bias, as every HF LayerNorm here is.
+torch::nn::LayerNorm layer_norm(int64_t dim, double eps);
+
 torch::Tensor quick_gelu(const torch::Tensor& x);
 // Activation by HF name: quick_gelu, gelu (erf), gelu_new / gelu_pytorch_tanh (tanh), silu.
 torch::Tensor activation(const std::string& name, const torch::Tensor& x);

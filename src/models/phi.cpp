@@ -7,12 +7,6 @@
 
 namespace vista::models {
 
-namespace {
-torch::nn::LayerNorm layer_norm(const io::DecoderConfig& c) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
-}
-}  // namespace
-
 PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
     : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
   q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, num_heads_ * head_dim_));
@@ -50,7 +44,7 @@ torch::Tensor PhiMLPImpl::forward(const torch::Tensor& x_BTD) { return fc2->forw
 PhiDecoderLayerImpl::PhiDecoderLayerImpl(const io::DecoderConfig& c) {
   self_attn = register_module("self_attn", PhiAttention(c));
   mlp = register_module("mlp", PhiMLP(c));
-  input_layernorm = register_module("input_layernorm", layer_norm(c));
+  input_layernorm = register_module("input_layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
 torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
@@ -64,7 +58,7 @@ PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(PhiDecoderLayer(c));
-  final_layernorm = register_module("final_layernorm", layer_norm(c));
+  final_layernorm = register_module("final_layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
 torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,

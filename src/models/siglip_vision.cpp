@@ -6,12 +6,6 @@
 
 namespace vista::models {
 
-namespace {
-torch::nn::LayerNorm layer_norm(const io::VisionConfig& c) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
-}
-}  // namespace
-
 SiglipAttentionImpl::SiglipAttentionImpl(const io::VisionConfig& c)
     : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads) {
   k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
@@ -34,9 +28,9 @@ torch::Tensor SiglipAttentionImpl::forward(const torch::Tensor& x_BND) {
 
 SiglipEncoderLayerImpl::SiglipEncoderLayerImpl(const io::VisionConfig& c) {
   self_attn = register_module("self_attn", SiglipAttention(c));
-  layer_norm1 = register_module("layer_norm1", layer_norm(c));
+  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden_size, c.layer_norm_eps));
   mlp = register_module("mlp", ClipMLP(c));
-  layer_norm2 = register_module("layer_norm2", layer_norm(c));
+  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
 torch::Tensor SiglipEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
@@ -84,7 +78,7 @@ torch::Tensor PoolingAttentionImpl::forward(const torch::Tensor& query_BQD, cons
 SiglipPoolingHeadImpl::SiglipPoolingHeadImpl(const io::VisionConfig& c) {
   probe = register_parameter("probe", torch::randn({1, 1, c.hidden_size}));
   attention = register_module("attention", PoolingAttention(c));
-  layernorm = register_module("layernorm", layer_norm(c));
+  layernorm = register_module("layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
   mlp = register_module("mlp", ClipMLP(c));
 }
 
@@ -103,7 +97,7 @@ SiglipEncoderImpl::SiglipEncoderImpl(const io::VisionConfig& c) {
 SiglipVisionTransformerImpl::SiglipVisionTransformerImpl(const io::VisionConfig& c) {
   embeddings = register_module("embeddings", SiglipEmbeddings(c));
   encoder = register_module("encoder", SiglipEncoder(c));
-  post_layernorm = register_module("post_layernorm", layer_norm(c));
+  post_layernorm = register_module("post_layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
   head = register_module("head", SiglipPoolingHead(c));
 }
 
