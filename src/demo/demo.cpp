@@ -46,7 +46,10 @@ std::vector<std::pair<double, double>> read_curve(const std::string& metrics, co
   std::ifstream in(metrics);
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded()) out.emplace_back(j["step"].get<double>(), j[field].get<double>());
+    if (j.is_discarded()) continue;
+    // Alignment numbers of text-only batches are not measurements: skip them.
+    if (field != "ce" && j.value("aligned", int64_t{1}) == 0) continue;
+    out.emplace_back(j["step"].get<double>(), j[field].get<double>());
   }
   return out;
 }

@@ -39,7 +39,8 @@ void MetricsLog::record(const StepMetrics& m, int64_t log_every) {
   const nlohmann::json j = {{"step", m.step},        {"epoch", m.epoch},   {"loss", m.loss},
                             {"ce", m.ce},            {"vista", m.vista},   {"similarity", m.similarity},
                             {"lr", m.lr},            {"grad_norm", m.grad_norm}, {"tokens", m.tokens},
-                            {"samples", m.samples},  {"bad_samples", m.bad_samples}, {"elapsed_s", m.elapsed_s}};
+                            {"samples", m.samples},  {"bad_samples", m.bad_samples}, {"aligned", m.aligned},
+                            {"elapsed_s", m.elapsed_s}};
   out_ << j.dump() << "\n";
   out_.flush();
   if (first_step_ < 0) first_step_ = m.step - 1;

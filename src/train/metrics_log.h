@@ -12,6 +12,7 @@ struct StepMetrics {
   int64_t step = 0, epoch = 0;
   double loss = 0, ce = 0, vista = 0, similarity = 0, lr = 0, grad_norm = 0;
   int64_t tokens = 0, samples = 0, bad_samples = 0;
+  int64_t aligned = 0;  // samples the VISTA term counted (0 for a text-only batch)
   double elapsed_s = 0;
 };
 

@@ -23,9 +23,12 @@ std::vector<std::string> plot_run(const std::string& run_dir) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.contains("step")) fail("{}: line {} is not a metrics record", path, line_no);
     const double step = j["step"].get<double>();
+    // Text-only batches have no alignment term: leave a gap rather than draw a drop to 0.
+    const bool aligned = j.value("aligned", int64_t{1}) > 0;
     for (auto* s : {&loss, &ce, &vista, &sim, &lr}) {
       s->x.push_back(step);
-      s->y.push_back(j.value(s->label, std::nan("")));
+      const bool alignment_curve = s == &vista || s == &sim;
+      s->y.push_back(alignment_curve && !aligned ? std::nan("") : j.value(s->label, std::nan("")));
     }
   }
   if (loss.x.empty()) fail("{}: no metrics yet", path);

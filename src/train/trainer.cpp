@@ -253,6 +253,7 @@ TrainResult run_training(const TrainConfig& c) {
       const double n = static_cast<double>(c.train.grad_accum);
       StepMetrics m{state.step, state.epoch, loss_sum / n, ce_sum / n, vista_sum / n, sim_sum / n, lr, grad_norm, tokens,
                     state.samples_seen, state.bad_samples, state.elapsed_s};
+      m.aligned = aligned;
       log.record(m, c.train.log_every);
       result.final_ce = m.ce;
       result.final_vista = m.vista;
