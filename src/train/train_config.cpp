@@ -108,7 +108,8 @@ class Section {
 
 std::vector<std::string> preset_names() {
   std::vector<std::string> out;
-  for (const auto& [k, v] : nlohmann::json::parse(kPresets).items()) out.push_back(k);
+  const auto all = nlohmann::json::parse(kPresets);  // items() of a temporary would dangle
+  for (const auto& [k, v] : all.items()) out.push_back(k);
   return out;
 }
 

@@ -258,3 +258,20 @@ TEST(Trainer, Bf16AutocastRunsAndKeepsFloat32Weights) {
   const auto weights = io::SafetensorsFile::open(r.final_dir + "/model.safetensors");
   EXPECT_EQ(weights.entries().at("model.mm_projector.0.weight").dtype, "F32");
 }
+
+TEST(TrainConfig, BadConfigsNameTheField) {
+  auto c = config("unused");
+  c["train"]["per_devce_batch"] = 4;  // typo
+  expect_error_containing([&] { train::parse_train_config(c); }, {"unknown key 'train.per_devce_batch'"});
+  c = config("unused");
+  c["optim"]["lr"] = "fast";
+  expect_error_containing([&] { train::parse_train_config(c); }, {"'optim.lr'", "wrong type"});
+  c = config("unused");
+  c["loss"] = {{"vista", {{"method", "l1"}}}};
+  expect_error_containing([&] { train::parse_train_config(c); }, {"vista.method", "'l1'"});
+  c = config("unused");
+  expect_error_containing([&] { train::apply_override(c, "no_equals_sign"); }, {"no_equals_sign", "key.sub=value"});
+  train::apply_override(c, "train.max_steps=7");
+  EXPECT_EQ(train::parse_train_config(c).train.max_steps, 7);
+  expect_error_containing([] { train::preset("llava-2"); }, {"llava-2", "llava-1.5-7b-pretrain"});
+}
