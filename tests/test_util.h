@@ -1,6 +1,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -41,3 +42,23 @@ void expect_error_containing(Fn&& fn, std::initializer_list<std::string> needles
 }
 
 inline std::string testdata(const std::string& relative) { return std::string(VISTA_TESTDATA_DIR) + "/" + relative; }
+
+// The project's shared fixture set (reference data made by the real libraries). A user's clone has
+// none: tests that need it call GTEST_SKIP with shared_fixtures_missing(). $VISTA_SHARED_FIXTURES
+// overrides the folder the build was configured with (../shared/fixtures beside the checkout).
+inline std::string shared_fixtures_root() {
+  if (const char* env = std::getenv("VISTA_SHARED_FIXTURES"); env && *env) return env;
+#ifdef VISTA_SHARED_FIXTURES_DIR
+  return VISTA_SHARED_FIXTURES_DIR;
+#else
+  return "";
+#endif
+}
+inline std::string shared_fixtures(const std::string& relative) { return shared_fixtures_root() + "/" + relative; }
+inline bool have_shared_fixtures(const std::string& relative) {
+  return !shared_fixtures_root().empty() && std::filesystem::exists(shared_fixtures(relative));
+}
+inline std::string shared_fixtures_missing(const std::string& relative) {
+  return "skipped: " + shared_fixtures(relative) + " not found (a clone without the project's shared fixture set; " +
+         "set VISTA_SHARED_FIXTURES to its fixtures/ folder)";
+}

