@@ -80,10 +80,12 @@ int run_demo(const DemoOptions& o) {
   tower.seed = llm.seed = o.seed;
   if (o.quick) {
     tower.steps = 3;
-    llm.steps = 3;
+    llm.steps = 150;  // enough for answers that are words and depend on the question (the eval test needs that)
   }
   const auto cache = work / (o.quick ? "cache-quick" : "cache");
-  const auto tower_dir = cache / "vision", llm_dir = cache / "llm";
+  // The cache is keyed by the recipe, so a changed recipe never reuses towers made by another one.
+  const auto tower_dir = cache / fmt::format("vision-{}steps-seed{}", tower.steps, tower.seed);
+  const auto llm_dir = cache / fmt::format("llm-{}steps-seed{}", llm.steps, llm.seed);
   if (!fs::exists(tower_dir / "config.json")) {
     const double acc = prepare_vision_tower(tower_dir.string(), files.pretrain_json, files.images, tower);
     fmt::print("[2/4] vision tower pretrained on shape attributes: train accuracy {:.3f}\n", acc);

@@ -241,7 +241,10 @@ LlavaConfig parse_llava_hf(const JsonFields& f) {
   else fail("{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", f.source(), strategy);
   mm.image_token_index = f.integer("image_token_index");
   if (f.has("pad_token_id")) c.text.pad_token_id = f.integer("pad_token_id");
-  mm.image_aspect_ratio = "pad";
+  // Not a transformers field: vista records the aspect mode the model was trained with (llava-hf's
+  // LLaVA-1.5 models were trained with pad).
+  mm.image_aspect_ratio = f.string_or("image_aspect_ratio", "pad");
+  mm.tokenizer_model_max_length = f.integer_or("tokenizer_model_max_length", 0);
   return c;
 }
 

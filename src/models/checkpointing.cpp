@@ -2,13 +2,52 @@
 
 #include <ATen/core/ivalue.h>
 
+#include <atomic>
+
+#include "util/torch_compat.h"
+
 namespace vista::models {
 
 namespace {
 
+std::atomic<int64_t> g_recomputations{0};
+
+// The autocast state of the forward, re-applied while the block is recomputed in backward (the
+// backward runs outside the caller's autocast scope; without this a bf16 forward would be
+// recomputed in float32 and the gradients would not belong to the forward).
+struct AutocastState {
+  bool cpu = false, cuda = false;
+  at::ScalarType cpu_dtype = at::kBFloat16, cuda_dtype = at::kBFloat16;
+  static AutocastState current() {
+    AutocastState s;
+    s.cpu = compat::autocast_enabled(c10::DeviceType::CPU);
+    s.cuda = compat::autocast_enabled(c10::DeviceType::CUDA);
+    s.cpu_dtype = compat::autocast_dtype(c10::DeviceType::CPU);
+    s.cuda_dtype = compat::autocast_dtype(c10::DeviceType::CUDA);
+    return s;
+  }
+  void apply() const {
+    compat::set_autocast(c10::DeviceType::CPU, cpu, cpu_dtype);
+    compat::set_autocast(c10::DeviceType::CUDA, cuda, cuda_dtype);
+  }
+};
+
+class ScopedAutocast {
+ public:
+  explicit ScopedAutocast(const AutocastState& s) : previous_(AutocastState::current()) { s.apply(); }
+  ~ScopedAutocast() {
+    previous_.apply();
+    compat::autocast_clear_cache();
+  }
+
+ private:
+  AutocastState previous_;
+};
+
 struct BlockHolder : torch::CustomClassHolder {
-  explicit BlockHolder(BlockFn f) : fn(std::move(f)) {}
+  explicit BlockHolder(BlockFn f) : fn(std::move(f)), autocast(AutocastState::current()) {}
   BlockFn fn;
+  AutocastState autocast;
 };
 
 class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
@@ -29,8 +68,10 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
     torch::Tensor output;
     {
       torch::AutoGradMode enable(true);
+      ScopedAutocast autocast(block->autocast);
       output = block->fn(input);
     }
+    ++g_recomputations;
     // Re-entrant backward: parameter gradients accumulate into .grad like any backward.
     torch::autograd::backward({output}, {grad_outputs[0]});
     return {input.grad(), torch::Tensor()};
@@ -38,6 +79,8 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
 };
 
 }  // namespace
+
+int64_t recomputed_blocks() { return g_recomputations.load(); }
 
 torch::Tensor checkpointed(const BlockFn& block, const torch::Tensor& x) {
   if (!torch::GradMode::is_enabled()) return block(x);

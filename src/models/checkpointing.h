@@ -14,4 +14,8 @@ using BlockFn = std::function<torch::Tensor(const torch::Tensor&)>;
 // gradient) it is a plain call.
 torch::Tensor checkpointed(const BlockFn& block, const torch::Tensor& x);
 
+// Blocks recomputed in backward since the program started: what lets a test (or a curious user)
+// see that checkpointing is really on.
+int64_t recomputed_blocks();
+
 }  // namespace vista::models

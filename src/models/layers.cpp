@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "util/error.h"
+#include "util/torch_compat.h"
 
 namespace vista::models {
 
@@ -87,6 +88,7 @@ torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep) {
 
 torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                             const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS) {
+  if (compat::fused_attention_available(q_BHTD.device())) return compat::fused_attention(q_BHTD, k_BHSD, v_BHSD, mask_B1TS);
   const double scale = std::sqrt(static_cast<double>(q_BHTD.size(-1)));
   auto scores = torch::matmul(q_BHTD, k_BHSD.transpose(2, 3)) / scale;
   if (mask_B1TS.defined()) scores = scores + mask_B1TS;

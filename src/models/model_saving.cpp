@@ -68,7 +68,9 @@ nlohmann::json config_json(const io::LlavaConfig& c, const io::VisionConfig& vis
             {"image_token_index", image_token},
             {"pad_token_id", pad_token},
             {"ignore_index", -100},
-            {"tie_word_embeddings", c.text.tie_word_embeddings}};
+            {"tie_word_embeddings", c.text.tie_word_embeddings},
+            {"image_aspect_ratio", mm.image_aspect_ratio},
+            {"tokenizer_model_max_length", mm.tokenizer_model_max_length}};
   }
   return {{"model_type", "tinyllava"},
           {"architectures", {"TinyLlavaForConditionalGeneration"}},

@@ -34,6 +34,12 @@ class MultimodalLMImpl : public torch::nn::Module {
   bool vision_frozen() const { return vision_frozen_; }
   void set_vision_frozen(bool frozen) { vision_frozen_ = frozen; }
   const io::LlavaConfig& config() const { return config_; }
+  // How inputs are prepared for this model (image aspect mode "pad" / "square", token limit),
+  // recorded in every saved config: training sets what it trained with.
+  void set_preprocessing(const std::string& image_aspect_ratio, int64_t tokenizer_model_max_length) {
+    config_.mm.image_aspect_ratio = image_aspect_ratio;
+    config_.mm.tokenizer_model_max_length = tokenizer_model_max_length;
+  }
   const io::VisionConfig& vision_config() const { return vision_tower->config(); }
 
   std::shared_ptr<VisionTower> vision_tower;

@@ -1,26 +1,19 @@
 #include "train/autocast.h"
 
-#include <ATen/autocast_mode.h>
+#include "util/torch_compat.h"
 
 namespace vista::train {
 
-AutocastGuard::AutocastGuard(bool enabled, torch::Device device) : cuda_(device.is_cuda()) {
+AutocastGuard::AutocastGuard(bool enabled, torch::Device device) : device_type_(device.type()) {
   if (!enabled) return;
   active_ = true;
-  if (cuda_) {
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  } else {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
+  compat::set_autocast(device_type_, true, at::kBFloat16);
 }
 
 AutocastGuard::~AutocastGuard() {
   if (!active_) return;
-  if (cuda_) at::autocast::set_enabled(false);
-  else at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
+  compat::set_autocast(device_type_, false, at::kBFloat16);
+  compat::autocast_clear_cache();
 }
 
 }  // namespace vista::train

@@ -14,7 +14,8 @@ class AutocastGuard {
   AutocastGuard& operator=(const AutocastGuard&) = delete;
 
  private:
-  bool active_ = false, cuda_ = false;
+  bool active_ = false;
+  c10::DeviceType device_type_;
 };
 
 }  // namespace vista::train

@@ -1,5 +1,6 @@
 #include "train/train_config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -104,6 +105,26 @@ class Section {
   std::set<std::string> seen_;
 };
 
+// Range checks: every numeric field has one, and the error names the field, the value and the range.
+template <typename T>
+void require_at_least(const char* field, T value, T minimum, const char* why = "") {
+  if (!(value >= minimum)) fail("config: {} is {}, expected >= {}{}", field, value, minimum, why);
+}
+void require_finite_range(const char* field, double value, double lo, double hi, bool lo_open, bool hi_open) {
+  const bool ok = std::isfinite(value) && (lo_open ? value > lo : value >= lo) && (hi_open ? value < hi : value <= hi);
+  if (!ok)
+    fail("config: {} is {}, expected a number in {}{}, {}{}", field, value, lo_open ? "(" : "[", lo, hi,
+         hi_open ? ")" : "]");
+}
+void require_steps_or_unset(const char* field, int64_t value) {
+  if (value != -1 && value < 1) fail("config: {} is {}, expected -1 (unset) or >= 1", field, value);
+}
+bool is_device_name(const std::string& device) {
+  if (device == "cpu" || device == "cuda") return true;
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5) return false;
+  return device.find_first_not_of("0123456789", 5) == std::string::npos;
+}
+
 }  // namespace
 
 std::vector<std::string> preset_names() {
@@ -205,6 +226,8 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       fail("config: data.bad_sample_policy is '{}', expected 'skip' or 'stop'", c.data.bad_sample_policy);
     if (c.data.image_aspect_ratio != "pad" && c.data.image_aspect_ratio != "square")
       fail("config: data.image_aspect_ratio is '{}', expected 'pad' or 'square'", c.data.image_aspect_ratio);
+    require_at_least<int64_t>("data.max_length", c.data.max_length, 1);
+    require_finite_range("data.max_bad_fraction", c.data.max_bad_fraction, 0.0, 1.0, false, false);
   }
   {
     Section s(config, "optim");
@@ -224,6 +247,13 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.finish();
     if (c.optim.schedule != "cosine" && c.optim.schedule != "constant")
       fail("config: optim.schedule is '{}', expected 'cosine' or 'constant'", c.optim.schedule);
+    require_finite_range("optim.lr", c.optim.lr, 0.0, 1e3, true, false);
+    require_finite_range("optim.betas[0]", c.optim.beta1, 0.0, 1.0, false, true);
+    require_finite_range("optim.betas[1]", c.optim.beta2, 0.0, 1.0, false, true);
+    require_finite_range("optim.eps", c.optim.eps, 0.0, 1.0, true, false);
+    require_finite_range("optim.weight_decay", c.optim.weight_decay, 0.0, 1e3, false, false);
+    require_finite_range("optim.warmup_ratio", c.optim.warmup_ratio, 0.0, 1.0, false, false);
+    require_finite_range("optim.max_grad_norm", c.optim.max_grad_norm, 0.0, 1e30, true, false);
   }
   {
     Section s(config, "train");
@@ -234,6 +264,10 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.get("max_steps", t.max_steps);
     s.get("per_device_batch", t.per_device_batch);
     s.get("grad_accum", t.grad_accum);
+    if (const auto& tj = config.value("train", nlohmann::json::object()); tj.is_object() && tj.contains("seed") &&
+                                                                          tj["seed"].is_number_integer() &&
+                                                                          tj["seed"].get<int64_t>() < 0)
+      fail("config: train.seed is {}, expected an integer >= 0", tj["seed"].dump());
     s.get("seed", t.seed);
     s.get("threads", t.threads);
     s.get("device", t.device);
@@ -248,8 +282,18 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.finish();
     if (t.stage != "pretrain" && t.stage != "finetune")
       fail("config: train.stage is '{}', expected 'pretrain' or 'finetune'", t.stage);
-    if (t.per_device_batch < 1 || t.grad_accum < 1) fail("config: train.per_device_batch and grad_accum must be >= 1");
-    if (t.keep_last < 1) fail("config: train.keep_last must be >= 1");
+    require_at_least<int64_t>("train.epochs", t.epochs, 1);
+    require_steps_or_unset("train.max_steps", t.max_steps);
+    require_at_least<int64_t>("train.per_device_batch", t.per_device_batch, 1);
+    require_at_least<int64_t>("train.grad_accum", t.grad_accum, 1);
+    require_at_least<int>("train.threads", t.threads, 0, " (0 = all cores)");
+    require_at_least<int64_t>("train.log_every", t.log_every, 1);
+    require_at_least<int64_t>("train.save_every", t.save_every, 1,
+                              " (optimizer steps between checkpoints; the last step is always saved)");
+    require_at_least<int64_t>("train.keep_last", t.keep_last, 1);
+    require_steps_or_unset("train.stop_after_steps", t.stop_after_steps);
+    if (!is_device_name(t.device)) fail("config: train.device is '{}', expected 'cpu', 'cuda' or 'cuda:N'", t.device);
+    if (t.resume.empty()) fail("config: train.resume is empty, expected 'auto', 'none' or a checkpoint folder");
   }
   {
     Section loss(config, "loss");
@@ -263,6 +307,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     v.get("detach_text", c.vista.detach_text);
     v.finish();
     loss.finish();
+    require_finite_range("loss.vista.lambda", c.vista.lambda, 0.0, 1e6, false, false);
     c.vista.method = losses::parse_vista_method(method);
     c.vista.reduce = losses::parse_vista_reduce(reduce);
     c.vista.weight = losses::parse_vista_weight(weight);

@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "data/sampler.h"
 #include "image/processor_config.h"
+#include "io/model_companions.h"
 #include "models/model_loading.h"
 #include "models/model_saving.h"
 #include "objectives/llava_objective.h"
@@ -88,9 +89,40 @@ image::ImageProcessorConfig processor_config(const TrainConfig& c, const io::Vis
   return p;
 }
 
+// "" for a run from step 0. resume=auto takes the newest usable checkpoint of the run and names
+// the damaged ones it passes over; an explicit folder is what the user asked for, so it is never
+// replaced by another checkpoint or by step 0: missing or unusable, it is an error.
+std::string checkpoint_to_resume(const TrainConfig& c) {
+  if (c.train.resume == "none") return "";
+  if (c.train.resume == "auto") {
+    const auto candidates = list_checkpoints(c.run_dir);
+    for (const auto& dir : candidates) {
+      if (const auto problem = checkpoint_problem(dir)) {
+        fmt::print(stderr, "checkpoint {} is unusable: {}; trying the previous one\n", dir, *problem);
+        continue;
+      }
+      return dir;
+    }
+    if (!candidates.empty())
+      fmt::print(stderr, "resume=auto: none of the {} checkpoints under {} is usable; starting from step 0\n",
+                 candidates.size(), c.run_dir);
+    return "";
+  }
+  if (!fs::is_directory(c.train.resume))
+    fail("train.resume: checkpoint folder '{}' does not exist (resume=auto takes the newest checkpoint of the run, "
+         "resume=none starts from step 0)", c.train.resume);
+  if (const auto problem = checkpoint_problem(c.train.resume))
+    fail("train.resume: checkpoint '{}' is unusable: {}", c.train.resume, *problem);
+  return c.train.resume;
+}
+
 }  // namespace
 
 TrainResult run_training(const TrainConfig& c) {
+  // The checkpoint to resume from is settled before anything is loaded or written, so a wrong
+  // explicit path fails at once and touches nothing.
+  TrainResult result;
+  result.resumed_from = checkpoint_to_resume(c);
   configure_threads(c.train.threads);
   const torch::Device device(c.train.device);
   fs::create_directories(c.run_dir);
@@ -102,6 +134,7 @@ TrainResult run_training(const TrainConfig& c) {
              c.train.device, c.resolved.dump(2));
   torch::manual_seed(c.train.seed);
   auto model = build_model(c, device);
+  model->set_preprocessing(c.data.image_aspect_ratio, c.data.max_length);
   const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision);
   model->language_model->set_gradient_checkpointing(c.train.gradient_checkpointing);
   if (trainables.all.empty()) fail("stage '{}' leaves no parameter to train", c.train.stage);
@@ -134,19 +167,12 @@ TrainResult run_training(const TrainConfig& c) {
 
   TrainerState state;
   state.seed = c.train.seed;
-  if (c.train.resume != "none") {
-    std::vector<std::string> candidates =
-        c.train.resume == "auto" ? list_checkpoints(c.run_dir) : std::vector<std::string>{c.train.resume};
-    for (const auto& dir : candidates) {
-      if (const auto problem = checkpoint_problem(dir)) {
-        fmt::print(stderr, "checkpoint {} is unusable: {}; trying the previous one\n", dir, *problem);
-        continue;
-      }
-      restore_checkpoint(dir, *model, optimizer);
-      state = read_trainer_state(dir);
-      fmt::print(stderr, "resumed from {} (step {}, epoch {}, sample {})\n", dir, state.step, state.epoch, state.cursor);
-      break;
-    }
+  if (!result.resumed_from.empty()) {
+    restore_checkpoint(result.resumed_from, *model, optimizer);
+    state = read_trainer_state(result.resumed_from);
+    result.resumed_step = state.step;
+    fmt::print(stderr, "resumed from {} (resume={}; step {}, epoch {}, sample {})\n", result.resumed_from,
+               c.train.resume == "auto" ? "auto" : "explicit", state.step, state.epoch, state.cursor);
   }
 
   auto order_for = [&](int64_t epoch) {
@@ -201,7 +227,6 @@ TrainResult run_training(const TrainConfig& c) {
   g_signal = 0;
   auto previous_int = std::signal(SIGINT, on_signal);
   auto previous_term = std::signal(SIGTERM, on_signal);
-  TrainResult result;
   const auto layout = model->config().layout;
   auto save = [&] {
     result.last_checkpoint = save_checkpoint(c.run_dir, *model, optimizer, state, layout, c.train.keep_last);
@@ -249,6 +274,7 @@ TrainResult run_training(const TrainConfig& c) {
       optimizer.step();
       optimizer.zero_grad();
       ++state.step;
+      ++result.steps_run;
       state.elapsed_s = elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double n = static_cast<double>(c.train.grad_accum);
       StepMetrics m{state.step, state.epoch, loss_sum / n, ce_sum / n, vista_sum / n, sim_sum / n, lr, grad_norm, tokens,
@@ -293,10 +319,10 @@ TrainResult run_training(const TrainConfig& c) {
     fs::copy_file(fs::path(c.run_dir) / "config.json", fs::path(result.final_dir) / "train_config.json",
                   fs::copy_options::overwrite_existing);
     image::save_processor_config(result.final_dir + "/preprocessor_config.json", dopts.processor);
-    // A final folder is self-contained for generate / eval: the tokenizer travels with the weights.
-    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
-      if (fs::exists(fs::path(c.data.tokenizer) / f))
-        fs::copy_file(fs::path(c.data.tokenizer) / f, fs::path(result.final_dir) / f, fs::copy_options::overwrite_existing);
+    // A final folder is self-contained for generate / eval and for the reference loaders: tokenizer
+    // (with a chat template of the run's conversation template), processor, generation defaults.
+    io::write_model_companions(result.final_dir, {c.data.tokenizer, result.final_dir + "/preprocessor_config.json",
+                                                  c.data.template_name});
     fmt::print(stderr, "training finished: {} steps, final model in {}\n", state.step, result.final_dir);
   }
   if (c.train.plot && state.step > 0) plot_run(c.run_dir);

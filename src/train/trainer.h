@@ -9,7 +9,10 @@
 namespace vista::train {
 
 struct TrainResult {
-  int64_t steps = 0;
+  int64_t steps = 0;            // optimizer steps completed, counting those before a resume
+  int64_t steps_run = 0;        // optimizer steps this call ran
+  std::string resumed_from;     // the checkpoint this call resumed from ("" = step 0)
+  int64_t resumed_step = 0;     // its step
   bool finished = false;       // reached the planned number of steps
   bool interrupted = false;    // stop_after_steps or a signal: checkpoint written, resumable
   std::string last_checkpoint;

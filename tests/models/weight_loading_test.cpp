@@ -3,8 +3,10 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
+#include "models/checkpointing.h"
 #include "models/model_loading.h"
 #include "test_util.h"
+#include "util/torch_compat.h"
 
 using namespace vista::models;
 
@@ -132,10 +134,44 @@ TEST(GradientCheckpointing, SameGradientsAsPlainBackward) {
     return std::make_pair(loss.item<double>(), grads);
   };
   const auto plain = run(false);
+  const int64_t before = recomputed_blocks();
   const auto recomputed = run(true);
+  // Each decoder layer was recomputed once in backward: checkpointing was really on.
+  EXPECT_EQ(recomputed_blocks() - before, model->config().num_hidden_layers) << family;
   EXPECT_DOUBLE_EQ(plain.first, recomputed.first);
   ASSERT_EQ(plain.second.size(), recomputed.second.size());
   for (size_t i = 0; i < plain.second.size(); ++i)
     EXPECT_TRUE(torch::allclose(plain.second[i], recomputed.second[i], 1e-5, 1e-7)) << family << " " << i;
  }
+}
+
+// Under bf16 autocast the recomputation in backward runs under bf16 too, so the gradients are
+// those of the bf16 forward (a float32 recomputation would give visibly different ones).
+TEST(GradientCheckpointing, RecomputesUnderTheForwardsAutocast) {
+  auto model = load_causal_lm(testdata("oracle_v1/llama/model"));
+  const auto t = vista::io::load_safetensors(testdata("oracle_v1/llama/tensors.safetensors"));
+  auto run = [&](bool checkpointing) {
+    model->set_gradient_checkpointing(checkpointing);
+    for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+    const auto ids = t.at("input.input_ids");
+    torch::Tensor loss;
+    {
+      vista::compat::set_autocast(c10::DeviceType::CPU, true, at::kBFloat16);
+      const auto hidden = model->hidden(model->embed(ids), t.at("input.attention_mask"), t.at("input.position_ids"));
+      auto logits = model->logits(hidden).to(torch::kFloat32);
+      loss = torch::nn::functional::cross_entropy(logits.narrow(1, 0, ids.size(1) - 1).reshape({-1, logits.size(2)}),
+                                                  t.at("input.labels").narrow(1, 1, ids.size(1) - 1).reshape({-1}));
+      vista::compat::set_autocast(c10::DeviceType::CPU, false, at::kBFloat16);
+      vista::compat::autocast_clear_cache();
+    }
+    loss.backward();
+    std::vector<torch::Tensor> grads;
+    for (auto& p : model->parameters()) grads.push_back(p.grad().clone());
+    return grads;
+  };
+  const auto plain = run(false);
+  const auto recomputed = run(true);
+  for (size_t i = 0; i < plain.size(); ++i)
+    EXPECT_TRUE(torch::allclose(plain[i], recomputed[i], 1e-3, 1e-5))
+        << i << " max diff " << (plain[i] - recomputed[i]).abs().max().item<double>();
 }
