@@ -18,6 +18,11 @@ PACKAGES=(
 )
 
 
+# The second build (scripts/build_torch2.sh) installs the PyPI torch wheel into a virtual
+# environment: it needs Python's venv module. The CUDA toolkit (nvcc) it also needs is expected on
+# the machine (the project's machines carry it; elsewhere NVIDIA's installer or nvidia-cuda-toolkit).
+if [ "${1:-}" = "--torch2" ]; then PACKAGES+=(python3 python3-venv); fi
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

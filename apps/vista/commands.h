@@ -9,6 +9,7 @@ namespace vista::app {
 struct GlobalOptions {
   int threads = 0;  // 0 = all cores
   std::string device = "cpu";
+  bool tf32 = false;  // TF32 matmuls/convolutions on CUDA
 };
 
 using CommandRunner = std::function<int(const GlobalOptions&)>;
@@ -23,5 +24,7 @@ CommandRunner add_demo_command(CLI::App& app);
 CommandRunner add_generate_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
 CommandRunner add_eval_command(CLI::App& app);
+// Registers "dist" with its "check" subcommand.
+CommandRunner add_dist_command(CLI::App& app);
 
 }  // namespace vista::app

@@ -8,15 +8,18 @@
 #include "apps/vista/commands.h"
 #include "util/error.h"
 #include "util/threads.h"
+#include "util/torch_compat.h"
 
 int main(int argc, char** argv) {
   // Progress and result lines must reach a pipe or log file as they happen.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"vista: LLaVA-style multimodal models with VISTA alignment objectives"};
+  app.set_version_flag("--version", [] { return "vista, built against " + vista::compat::build_summary(); });
   app.require_subcommand(1);
   vista::app::GlobalOptions global;
   app.add_option("--threads", global.threads, "intra-op threads (0 = all cores)")->capture_default_str();
   app.add_option("--device", global.device, "torch device: cpu, cuda, cuda:1 ...")->capture_default_str();
+  app.add_flag("--tf32", global.tf32, "allow TF32 matmuls and convolutions on CUDA (faster, not float32; off by default)");
 
   std::map<CLI::App*, vista::app::CommandRunner> runners;
   // Each add_*_command creates one subcommand; remember which runner belongs to it.
@@ -32,6 +35,11 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_bench_command(app));
   register_command(vista::app::add_eval_command(app));
   {
+    auto runner = vista::app::add_dist_command(app);  // runs as "dist check"
+    auto* dist = app.get_subcommand("dist");
+    runners[dist->get_subcommand("check")] = runner;
+  }
+  {
     auto runner = vista::app::add_train_command(app);  // two subcommands share it
     for (auto* sub : app.get_subcommands([](CLI::App* s) { return s->get_name() == "train" || s->get_name() == "plot"; }))
       runners[sub] = runner;
@@ -40,9 +48,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     vista::configure_threads(global.threads);
+    vista::compat::set_tf32(global.tf32);
     fmt::print(stderr, "vista: {}; device {}\n", vista::threads_summary(), global.device);
-    for (auto* sub : app.get_subcommands())
+    for (auto* sub : app.get_subcommands()) {
       if (runners.count(sub)) return runners[sub](global);
+      for (auto* nested : sub->get_subcommands())
+        if (runners.count(nested)) return runners[nested](global);
+    }
   } catch (const vista::Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <array>
@@ -277,9 +278,21 @@ TrainResult run_training(const TrainConfig& c) {
       ++result.steps_run;
       state.elapsed_s = elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double n = static_cast<double>(c.train.grad_accum);
-      StepMetrics m{state.step, state.epoch, loss_sum / n, ce_sum / n, vista_sum / n, sim_sum / n, lr, grad_norm, tokens,
-                    state.samples_seen, state.bad_samples, state.elapsed_s};
+      // Named fields: a positional list silently shifted when a field was added (elapsed_s landed in aligned).
+      StepMetrics m;
+      m.step = state.step;
+      m.epoch = state.epoch;
+      m.loss = loss_sum / n;
+      m.ce = ce_sum / n;
+      m.vista = vista_sum / n;
+      m.similarity = sim_sum / n;
+      m.lr = lr;
+      m.grad_norm = grad_norm;
+      m.tokens = tokens;
+      m.samples = state.samples_seen;
+      m.bad_samples = state.bad_samples;
       m.aligned = aligned;
+      m.elapsed_s = state.elapsed_s;
       log.record(m, c.train.log_every);
       result.final_ce = m.ce;
       result.final_vista = m.vista;

@@ -6,13 +6,28 @@
 // - autocast: 1.13 has per-backend calls (set_cpu_enabled / set_enabled, get_autocast_cpu_dtype /
 //   get_autocast_gpu_dtype); 2.4+ takes the device type (set_autocast_enabled(DeviceType, bool),
 //   get_autocast_dtype(DeviceType)) and deprecates the old names.
+// - c10d: in 1.13 ProcessGroupGloo / ProcessGroupNCCL are ProcessGroups; in 2.x they are Backends
+//   (the ProcessGroup became a dispatcher over backends). The collective calls are the same.
+// - TF32 switches: the same Context calls in both (2.9 adds per-op precision settings).
 // - attention: 2.x has at::scaled_dot_product_attention (flash / memory-efficient kernels on CUDA,
 //   `scale` argument since 2.1); 1.13 has none.
+#include <ATen/Context.h>
+#include <ATen/Version.h>
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #include <string>
+
+#ifdef VISTA_COMPAT_WITH_C10D
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#if TORCH_VERSION_MAJOR >= 2
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#else
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#endif
+#endif
 
 #define VISTA_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -20,6 +35,27 @@
 namespace vista::compat {
 
 inline std::string torch_version() { return TORCH_VERSION; }
+
+// "libtorch 2.8.0 (CUDA 12.8, cuDNN 9.8.0, NCCL)" or "libtorch 1.13.0 (CPU only)": what this binary
+// was built against, from libtorch's own build settings (no GPU needed to read them).
+inline std::string build_summary() {
+  const std::string config = at::show_config();
+  auto setting = [&](const std::string& key) -> std::string {
+    const auto at_key = config.find(key + "=");
+    if (at_key == std::string::npos) return "";
+    const auto begin = at_key + key.size() + 1;
+    return config.substr(begin, config.find_first_of(", \n", begin) - begin);
+  };
+  std::string parts;
+  if (setting("USE_CUDA") == "ON" || setting("USE_CUDA") == "1") {
+    parts = "CUDA " + setting("CUDA_VERSION");
+    if (const auto cudnn = setting("CUDNN_VERSION"); !cudnn.empty()) parts += ", cuDNN " + cudnn;
+    if (setting("USE_NCCL") == "1" || setting("USE_NCCL") == "ON") parts += ", NCCL";
+  } else {
+    parts = "CPU only";
+  }
+  return "libtorch " + torch_version() + " (" + parts + ")";
+}
 
 // --- autocast -------------------------------------------------------------------------------
 inline bool autocast_enabled(c10::DeviceType device) {
@@ -55,6 +91,14 @@ inline void set_autocast(c10::DeviceType device, bool enabled, at::ScalarType dt
 
 inline void autocast_clear_cache() { at::autocast::clear_cache(); }
 
+// --- TF32 ----------------------------------------------------------------------------------
+// TF32 matmuls and convolutions on Ampere+ GPUs (10-bit mantissa): faster, but not float32. Off by
+// default in vista so that a float32 run on a GPU computes what the reference fixtures hold.
+inline void set_tf32(bool allowed) {
+  at::globalContext().setAllowTF32CuBLAS(allowed);
+  at::globalContext().setAllowTF32CuDNN(allowed);
+}
+
 // --- attention ------------------------------------------------------------------------------
 // True where a fused attention kernel is used for tensors on `device`: 2.x on CUDA. On CPU the
 // explicit matmul-softmax-matmul stays, the computation the reference fixtures were made with.
@@ -82,5 +126,14 @@ inline torch::Tensor fused_attention(const torch::Tensor& q_BHTD, const torch::T
   TORCH_CHECK(false, "fused attention needs libtorch 2.1 or newer");
 #endif
 }
+
+// --- c10d (only where VISTA_COMPAT_WITH_C10D is defined before this header: its headers are heavy)
+#ifdef VISTA_COMPAT_WITH_C10D
+#if VISTA_TORCH_AT_LEAST(2, 0)
+using CommBackend = c10d::Backend;
+#else
+using CommBackend = c10d::ProcessGroup;
+#endif
+#endif
 
 }  // namespace vista::compat

@@ -137,6 +137,10 @@ TEST(Trainer, ResumedRunContinuesFromItsCheckpointAndEndsBitIdentical) {
   EXPECT_EQ(resumed.steps, 4);
   expect_same_losses(metrics(dir.file("full")), metrics(dir.file("resumed")));
   expect_same_weights(full.final_dir, resumed.final_dir);
+  // Wall time accumulates across the interruption (and is logged at all).
+  const auto lines = metrics(dir.file("resumed"));
+  EXPECT_GT(lines.back()["elapsed_s"].get<double>(), lines[1]["elapsed_s"].get<double>());
+  EXPECT_GT(lines[1]["elapsed_s"].get<double>(), 0.0);
 }
 
 TEST(Trainer, CorruptCheckpointIsRefusedAndThePreviousOneUsed) {

@@ -1,0 +1,37 @@
+# Which libtorch vista builds against, and the two things that differ between Debian's libtorch
+# (the default) and the PyPI torch wheel (scripts/build_torch2.sh):
+#   vista_fmt      fmt for every library. The wheel ships fmt 11 headers in its include folder,
+#                  which then shadow Debian's fmt 9 headers for every file that also sees torch's
+#                  includes; mixing them breaks the link, so with the wheel all of vista uses the
+#                  wheel's fmt header-only.
+#   torch::cudart  torch's CMake config links the CUDA runtime of the system toolkit, whose major
+#                  version need not match the wheel's; VISTA_CUDA_RUNTIME (the wheel's libcudart)
+#                  replaces it so that one CUDA runtime is loaded.
+find_package(Torch REQUIRED)
+set(VISTA_TORCH_VERSION "${Torch_VERSION}")
+if(NOT VISTA_TORCH_VERSION)
+  set(VISTA_TORCH_VERSION "unknown")
+endif()
+
+add_library(vista_fmt INTERFACE)
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt/base.h")
+  message(STATUS "vista: fmt header-only from the torch install (${TORCH_INSTALL_PREFIX}/include/fmt)")
+  target_include_directories(vista_fmt SYSTEM INTERFACE "${TORCH_INSTALL_PREFIX}/include")
+  target_compile_definitions(vista_fmt INTERFACE FMT_HEADER_ONLY=1)
+else()
+  find_package(fmt REQUIRED)
+  target_link_libraries(vista_fmt INTERFACE fmt::fmt)
+endif()
+
+set(VISTA_CUDA_RUNTIME "" CACHE FILEPATH "CUDA runtime library that torch::cudart should link (the torch wheel's)")
+if(VISTA_CUDA_RUNTIME AND TARGET torch::cudart)
+  set_property(TARGET torch::cudart PROPERTY INTERFACE_LINK_LIBRARIES "${VISTA_CUDA_RUNTIME}")
+  set_property(TARGET torch::cudart PROPERTY INTERFACE_INCLUDE_DIRECTORIES "")
+endif()
+# NCCL and CUDA runtime headers matching the libtorch (the wheel's nvidia-* packages): with them
+# vista compiles ProcessGroupNCCL in (src/dist).
+set(VISTA_NCCL_INCLUDE_DIR "" CACHE PATH "nccl.h of the NCCL libtorch uses (enables the NCCL process group)")
+set(VISTA_CUDA_INCLUDE_DIR "" CACHE STRING "CUDA library header folders (;-list) of the CUDA libtorch was built with")
+# torch's config adds the system toolkit's NVRTC by path; vista never calls NVRTC itself.
+list(FILTER TORCH_LIBRARIES EXCLUDE REGEX "libnvrtc")
+message(STATUS "vista: libtorch ${VISTA_TORCH_VERSION} from ${TORCH_INSTALL_PREFIX}")
