@@ -17,5 +17,12 @@ for o in train.save_every=0 train.keep_last=0 train.epochs=0 train.max_steps=0 t
          train.grad_accum=0 train.log_every=0 optim.lr=0 optim.warmup_ratio=2 data.max_length=0; do
   expect_exit_2 "${o%%=*}" "$o"
 done
+# Values found by trying to crash it: an overflowing number (was an abort), a thread count that
+# spawned until it hung, a fraction where an integer belongs (was silently truncated).
+expect_exit_2 "optim.lr=1e400" optim.lr=1e400
+expect_exit_2 "train.threads" train.threads=99999999
+expect_exit_2 "train.per_device_batch" train.per_device_batch=1e30
+"$VISTA" --threads 99999999 tokenize --tokenizer x y > "$OUT/log" 2>&1
+rc=$?; [ $rc -eq 2 ] && grep -q "threads = 99999999" "$OUT/log" || { echo "--threads 99999999: exit $rc"; cat "$OUT/log"; exit 1; }
 expect_exit_2 "no/such/checkpoint" train.resume=no/such/checkpoint
 test ! -e "$OUT/run/checkpoints" || { echo "a checkpoint folder was created"; exit 1; }

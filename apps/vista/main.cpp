@@ -61,6 +61,11 @@ int main(int argc, char** argv) {
   } catch (const c10::Error& e) {
     fmt::print(stderr, "error (libtorch): {}\n", e.what_without_backtrace());
     return 2;
+  } catch (const std::exception& e) {
+    // The last line of defence: whatever a library threw ends the program with its message, never
+    // with std::terminate's abort.
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
   }
   return 1;
 }

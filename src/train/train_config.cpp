@@ -1,6 +1,7 @@
 #include "train/train_config.h"
 
 #include <cmath>
+#include <type_traits>
 #include <filesystem>
 #include <set>
 
@@ -71,9 +72,10 @@ void merge(nlohmann::json& base, const nlohmann::json& patch) {
 // Reads one section with typed getters and refuses keys nobody reads.
 class Section {
  public:
-  Section(const nlohmann::json& root, const std::string& name) : name_(name) {
+  Section(const nlohmann::json& root, const std::string& name, const std::string& full_name = "")
+      : name_(full_name.empty() ? name : full_name) {
     if (root.contains(name)) {
-      if (!root[name].is_object()) fail("config: '{}' must be an object", name);
+      if (!root[name].is_object()) fail("config: '{}' must be an object", name_);
       json_ = root[name];
     } else {
       json_ = nlohmann::json::object();
@@ -83,6 +85,11 @@ class Section {
   void get(const std::string& key, T& out) {
     seen_.insert(key);
     if (!json_.contains(key) || json_[key].is_null()) return;
+    // An integer field takes integers only: 1.5 or 1e30 must not be truncated into something else.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (!json_[key].is_number_integer())
+        fail("config: '{}.{}' must be an integer, not {}", name_, key, json_[key].dump());
+    }
     try {
       out = json_[key].get<T>();
     } catch (const nlohmann::json::exception&) {
@@ -99,7 +106,6 @@ class Section {
   }
 
  private:
-  Section(const nlohmann::json& root, const std::string& key, const std::string& full) : Section(root, key) { name_ = full; }
   std::string name_;
   nlohmann::json json_;
   std::set<std::string> seen_;
@@ -173,6 +179,8 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
     value = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error&) {
     value = text;
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double
+    fail("override '{}': {} cannot be read: {}", assignment, text, e.what());
   }
   nlohmann::json* node = &config;
   size_t start = 0;
@@ -287,6 +295,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_at_least<int64_t>("train.per_device_batch", t.per_device_batch, 1);
     require_at_least<int64_t>("train.grad_accum", t.grad_accum, 1);
     require_at_least<int>("train.threads", t.threads, 0, " (0 = all cores)");
+    if (t.threads > 1024) fail("config: train.threads is {}, expected 0 (all cores) to 1024", t.threads);
     require_at_least<int64_t>("train.log_every", t.log_every, 1);
     require_at_least<int64_t>("train.save_every", t.save_every, 1,
                               " (optimizer steps between checkpoints; the last step is always saved)");

@@ -5,9 +5,14 @@
 
 #include <thread>
 
+#include "util/error.h"
+
 namespace vista {
 
 int configure_threads(int requested) {
+  // More threads than this is a typo, not a machine: it would spawn until memory runs out.
+  constexpr int kMaxThreads = 1024;
+  if (requested > kMaxThreads) fail("threads = {}: expected 0 (all cores) to {}", requested, kMaxThreads);
   int n = requested;
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;

@@ -409,6 +409,7 @@ TEST(TrainConfig, BadConfigsNameTheField) {
       {"optim.warmup_ratio", 1.5, "[0"},     {"optim.warmup_ratio", -0.1, "[0"},  {"optim.eps", 0, "(0"},
       {"optim.weight_decay", -1, "[0"},      {"optim.max_grad_norm", 0, "(0"},    {"optim.betas", nlohmann::json::array({0.9, 1.0}), "[0"},
       {"data.max_length", 0, ">= 1"},        {"data.max_bad_fraction", 2, "[0"},  {"loss.vista.lambda", -1, "[0"},
+      {"train.threads", 99999999, "1024"},   {"train.seed", 1.5, "integer"},      {"train.per_device_batch", 1e30, "integer"},
   };
   for (const auto& [field, value, expectation] : bad) {
     auto broken = config("unused");
