@@ -35,3 +35,14 @@ set(VISTA_CUDA_INCLUDE_DIR "" CACHE STRING "CUDA library header folders (;-list)
 # torch's config adds the system toolkit's NVRTC by path; vista never calls NVRTC itself.
 list(FILTER TORCH_LIBRARIES EXCLUDE REGEX "libnvrtc")
 message(STATUS "vista: libtorch ${VISTA_TORCH_VERSION} from ${TORCH_INSTALL_PREFIX}")
+
+# Debian's libtorch calls BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS's
+# pthread variant when it is installed: its own thread pool then spins against libtorch's OpenMP
+# pool (on 2 cores: 1.5x slower steps, 4x the system time). The OpenMP variant shares libtorch's
+# pool, so vista's executables load it first, whatever the alternatives say. DT_RPATH (not
+# RUNPATH) because the lookup is for libtorch's dependency, not the executable's own.
+set(VISTA_OPENBLAS_OPENMP_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp")
+if(TORCH_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS "${VISTA_OPENBLAS_OPENMP_DIR}/libblas.so.3")
+  message(STATUS "vista: BLAS from ${VISTA_OPENBLAS_OPENMP_DIR} (one OpenMP thread pool)")
+  add_link_options("LINKER:--disable-new-dtags" "LINKER:-rpath,${VISTA_OPENBLAS_OPENMP_DIR}")
+endif()
