@@ -1,5 +1,6 @@
 #include "io/json_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -74,6 +75,17 @@ JsonFields JsonFields::object(const std::string& key) const {
   const auto& v = require(key);
   if (!v.is_object()) fail("{}: field '{}' must be an object, got {}", source_, key, v.type_name());
   return JsonFields(v, source_ + ": " + key);
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& json, int indent) {
+  const auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) fail("{}: cannot open for writing", tmp);
+    out << json.dump(indent) << "\n";
+    if (!out) fail("{}: write failed", tmp);
+  }
+  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace vista::io

@@ -8,6 +8,9 @@
 namespace vista::io {
 
 nlohmann::json read_json_file(const std::string& path);
+// Writes through a temporary file renamed into place, so a crash never leaves half a file.
+// indent -1: compact.
+void write_json_file(const std::string& path, const nlohmann::json& json, int indent = 2);
 
 // A JSON object together with where it came from, so every accessor can report
 // "<file>: field '<name>' ...".

@@ -16,17 +16,6 @@ const char* kVicunaSystem =
     "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
     "detailed, and polite answers to the user's questions.";
 
-void write_json(const fs::path& path, const nlohmann::json& json, int indent = 2) {
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) fail("{}: cannot open for writing", tmp);
-    out << json.dump(indent) << "\n";
-    if (!out) fail("{}: write failed", tmp);
-  }
-  fs::rename(tmp, path);
-}
-
 nlohmann::json read_object_or_empty(const fs::path& path) {
   if (!fs::exists(path)) return nlohmann::json::object();
   auto j = read_json_file(path.string());
@@ -130,22 +119,22 @@ void write_model_companions(const std::string& out_dir, const CompanionSources& 
     }
     tokenizer_config["image_token"] = "<image>";
     tokenizer_config["processor_class"] = "LlavaProcessor";
-    write_json(out / "tokenizer.json", tokenizer, -1);
+    write_json_file((out / "tokenizer.json").string(), tokenizer, -1);
   } else if (fs::absolute(tok_dir).lexically_normal() != fs::absolute(out).lexically_normal()) {
     fs::copy_file(tok_json, out / "tokenizer.json", fs::copy_options::overwrite_existing);
   }
   tokenizer_config["chat_template"] = chat_template;
   if (const int64_t max_length = int_or(config, "tokenizer_model_max_length", 0); max_length > 0)
     tokenizer_config["model_max_length"] = max_length;
-  write_json(out / "tokenizer_config.json", tokenizer_config);
-  if (!special_tokens.empty()) write_json(out / "special_tokens_map.json", special_tokens);
+  write_json_file((out / "tokenizer_config.json").string(), tokenizer_config);
+  if (!special_tokens.empty()) write_json_file((out / "special_tokens_map.json").string(), special_tokens);
 
   // Generation defaults: greedy, the text model's special tokens.
   nlohmann::json generation = {{"_from_model_config", true}, {"do_sample", false}};
   for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"})
     if (text.contains(key) && !text[key].is_null()) generation[key] = text[key];
   if (llava_hf && config.contains("pad_token_id")) generation["pad_token_id"] = config["pad_token_id"];
-  write_json(out / "generation_config.json", generation);
+  write_json_file((out / "generation_config.json").string(), generation);
 
   // Image processor.
   if (sources.processor_config.empty() || !fs::exists(sources.processor_config))
@@ -155,16 +144,17 @@ void write_model_companions(const std::string& out_dir, const CompanionSources& 
     processor["processor_class"] = "LlavaProcessor";
     const auto& vision = config.at("vision_config");
     const bool keep_cls = config.value("vision_feature_select_strategy", "default") == "full";
-    write_json(out / "processor_config.json",
+    write_json_file((out / "processor_config.json").string(),
                {{"processor_class", "LlavaProcessor"},
                 {"patch_size", int_or(vision, "patch_size", 14)},
                 {"vision_feature_select_strategy", keep_cls ? "full" : "default"},
                 {"num_additional_image_tokens", vision.value("model_type", "clip_vision_model") == "siglip_vision_model" ? 0 : 1},
                 {"image_token", "<image>"}});
-    write_json(out / "chat_template.json", {{"chat_template", chat_template}});
+    write_json_file((out / "chat_template.json").string(), {{"chat_template", chat_template}});
   }
-  write_json(out / "preprocessor_config.json", processor);
-  if (official && fs::is_directory(out / "vision_tower")) write_json(out / "vision_tower" / "preprocessor_config.json", processor);
+  write_json_file((out / "preprocessor_config.json").string(), processor);
+  if (official && fs::is_directory(out / "vision_tower"))
+    write_json_file((out / "vision_tower" / "preprocessor_config.json").string(), processor);
 }
 
 }  // namespace vista::io

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/json_file.h"
 #include "io/safetensors.h"
 #include "models/model_loading.h"
 #include "util/error.h"
@@ -12,17 +13,6 @@ namespace vista::models {
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) fail("{}: cannot open for writing", tmp);
-    out << json.dump(2) << "\n";
-    if (!out) fail("{}: write failed", tmp);
-  }
-  fs::rename(tmp, path);
-}
 
 // Vocabulary rows that exist only in the llava-hf layout (<image>, <pad>, filler): everything
 // from the image token id on, as transformers' converter appends them at the end.
@@ -126,13 +116,13 @@ void save_multimodal(MultimodalLMImpl& model, const std::string& out_dir, const 
   }
   const fs::path out(out_dir);
   io::save_safetensors((out / "model.safetensors").string(), state, {{"format", "pt"}});
-  write_json(out / "config.json", config_json(config, vision, options.layout, vocab, image_token, pad_token));
+  io::write_json_file((out / "config.json").string(), config_json(config, vision, options.layout, vocab, image_token, pad_token));
   if (options.layout == io::Layout::kOfficialLlava) {
     const auto tower_dir = out / "vision_tower";
     fs::create_directories(tower_dir);
     io::save_safetensors((tower_dir / "model.safetensors").string(), export_state(*model.vision_tower, {}),
                          {{"format", "pt"}});
-    write_json(tower_dir / "config.json", vision_config_json(vision));
+    io::write_json_file((tower_dir / "config.json").string(), vision_config_json(vision));
   }
 }
 
