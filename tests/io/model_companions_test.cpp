@@ -1,5 +1,7 @@
 // The chat templates written into exports render vista's conversation templates. The strings are
 // checked piece by piece here; rendering them with Jinja is the export test's job.
+#include <filesystem>
+
 #include "io/model_companions.h"
 #include "test_util.h"
 
@@ -17,4 +19,18 @@ TEST(ChatTemplate, VicunaAndPhiCarryTheSystemPromptRolesAndTerminator) {
   EXPECT_EQ(plain.find("USER"), std::string::npos);
   EXPECT_NE(plain.find("{{ '\\n' }}"), std::string::npos);
   expect_error_containing([] { io::chat_template_for("llama3"); }, {"llama3", "vicuna_v1"});
+}
+
+// An export without its tokenizer or processor is an error naming what is missing and the flag to pass.
+TEST(ModelCompanions, MissingSourcesAreNamedErrors) {
+  TempDir dir;
+  write_file(dir.file("config.json"), R"({"model_type": "llava_llama", "bos_token_id": 1})");
+  expect_error_containing([&] { io::write_model_companions(dir.path(), {"", "", "vicuna_v1"}); },
+                          {"no tokenizer.json", "--tokenizer"});
+  std::filesystem::create_directories(dir.file("tok"));
+  write_file(dir.file("tok/tokenizer.json"), R"({"model": {"vocab": {}}, "added_tokens": []})");
+  expect_error_containing([&] { io::write_model_companions(dir.path(), {dir.file("tok"), dir.file("nope.json"), "vicuna_v1"}); },
+                          {"preprocessor_config.json", "nope.json", "not found"});
+  expect_error_containing([&] { io::write_model_companions(dir.path(), {dir.file("tok"), dir.file("nope.json"), "chatml"}); },
+                          {"chatml"});
 }
