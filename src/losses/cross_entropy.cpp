@@ -13,7 +13,7 @@ CrossEntropyTerms shifted_cross_entropy(const torch::Tensor& logits_BTV, const t
   const int64_t T = logits_BTV.size(1), V = logits_BTV.size(2);
   CrossEntropyTerms out;
   if (T < 2) {
-    out.loss = logits_BTV.sum().to(torch::kFloat32) * 0.0;
+    out.loss = out.sum = logits_BTV.sum().to(torch::kFloat32) * 0.0;
     out.num_targets = torch::zeros({}, labels_BT.options().dtype(torch::kInt64));
     return out;
   }
@@ -23,7 +23,8 @@ CrossEntropyTerms shifted_cross_entropy(const torch::Tensor& logits_BTV, const t
   auto per_token = F::cross_entropy(logits, targets,
                                     F::CrossEntropyFuncOptions().ignore_index(ignore_index).reduction(torch::kNone));
   out.num_targets = (targets != ignore_index).sum();
-  out.loss = per_token.sum() / out.num_targets.clamp_min(1).to(torch::kFloat32);
+  out.sum = per_token.sum();
+  out.loss = out.sum / out.num_targets.clamp_min(1).to(torch::kFloat32);
   return out;
 }
 
@@ -31,12 +32,12 @@ CrossEntropyTerms cross_entropy_rows(const torch::Tensor& logits_NV, const torch
   CrossEntropyTerms out;
   out.num_targets = torch::full({}, targets_N.size(0), targets_N.options().dtype(torch::kInt64));
   if (targets_N.size(0) == 0) {
-    out.loss = logits_NV.sum().to(torch::kFloat32) * 0.0;
+    out.loss = out.sum = logits_NV.sum().to(torch::kFloat32) * 0.0;
     return out;
   }
   namespace F = torch::nn::functional;
-  out.loss = F::cross_entropy(logits_NV.to(torch::kFloat32), targets_N, F::CrossEntropyFuncOptions().reduction(torch::kSum)) /
-             static_cast<double>(targets_N.size(0));
+  out.sum = F::cross_entropy(logits_NV.to(torch::kFloat32), targets_N, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+  out.loss = out.sum / static_cast<double>(targets_N.size(0));
   return out;
 }
 

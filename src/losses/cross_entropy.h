@@ -7,6 +7,7 @@ namespace vista::losses {
 
 struct CrossEntropyTerms {
   torch::Tensor loss;         // float32 scalar
+  torch::Tensor sum;          // float32 scalar: the summed token losses (loss = sum / num_targets)
   torch::Tensor num_targets;  // int64 scalar: supervised tokens in the batch
 };
 

@@ -1,5 +1,7 @@
 #include "objectives/llava_objective.h"
 
+#include <algorithm>
+
 #include "losses/cross_entropy.h"
 
 namespace vista::objectives {
@@ -19,6 +21,7 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
 
   ObjectiveTerms terms;
   terms.ce = ce.loss;
+  terms.ce_sum = ce.sum;
   terms.num_targets = ce.num_targets;
   terms.sequence_tokens = spliced.inputs_embeds_BTD.size(0) * spliced.inputs_embeds_BTD.size(1);
   if (options.vista_enabled) {
@@ -27,6 +30,8 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
     terms.vista = vista.term;
     terms.similarity = vista.similarity;
     terms.num_aligned = vista.valid_B.sum();
+    terms.vista_sum = vista.per_sample_B.sum();
+    terms.similarity_sum = vista.similarity * terms.num_aligned.clamp_min(1).to(vista.similarity.scalar_type());
     terms.total = losses::combine_with_ce(ce.loss, vista, options.vista);
   } else {
     // CE-only runs still report the alignment they reach, measured without a graph.
@@ -36,9 +41,21 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
     terms.vista = vista.term;
     terms.similarity = vista.similarity;
     terms.num_aligned = vista.valid_B.sum();
+    terms.vista_sum = vista.per_sample_B.sum();
+    terms.similarity_sum = vista.similarity * terms.num_aligned.clamp_min(1).to(vista.similarity.scalar_type());
     terms.total = ce.loss;
   }
   return terms;
+}
+
+torch::Tensor data_parallel_loss(const ObjectiveTerms& local, double global_targets, double global_aligned,
+                                 const ObjectiveOptions& options) {
+  auto total = local.ce_sum / std::max(global_targets, 1.0);
+  if (options.vista_enabled) {
+    const double sign = options.vista.method == losses::VistaMethod::kL2 ? 1.0 : -1.0;
+    total = total + (sign * options.vista.lambda / std::max(global_aligned, 1.0)) * local.vista_sum;
+  }
+  return total;
 }
 
 }  // namespace vista::objectives

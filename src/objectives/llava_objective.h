@@ -29,7 +29,17 @@ struct ObjectiveTerms {
   torch::Tensor num_targets;  // supervised tokens in the batch
   torch::Tensor num_aligned;  // samples counted by VISTA
   int64_t sequence_tokens = 0;  // LLM positions in the spliced batch (B x T)
+  // The same terms as sums, so that ranks of a data-parallel run can normalise by the counts of
+  // the whole global batch: ce = ce_sum / num_targets, vista = vista_sum / num_aligned.
+  torch::Tensor ce_sum;          // with graph
+  torch::Tensor vista_sum;       // with graph when VISTA is trained
+  torch::Tensor similarity_sum;  // detached
 };
+
+// What rank r back-propagates so that the gradients summed over ranks equal those of one process
+// holding the whole global micro-batch: its sums over the global counts (each at least 1).
+torch::Tensor data_parallel_loss(const ObjectiveTerms& local, double global_targets, double global_aligned,
+                                 const ObjectiveOptions& options);
 
 ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const MultimodalBatch& batch,
                                const ObjectiveOptions& options);
