@@ -8,6 +8,7 @@
 #endif
 
 #include <cstdlib>
+#include <functional>
 
 #include "util/error.h"
 #include "util/torch_compat.h"
@@ -45,6 +46,25 @@ c10::intrusive_ptr<c10d::Store> make_store(const LaunchEnv& env, std::chrono::mi
   return store;
 }
 
+class C10dPending : public PendingCollective {
+ public:
+  C10dPending(c10::intrusive_ptr<c10d::Work> work, std::function<void(const std::exception&)> on_error,
+              std::chrono::milliseconds timeout)
+      : work_(std::move(work)), on_error_(std::move(on_error)), timeout_(timeout) {}
+  void wait() override {
+    try {
+      work_->wait(timeout_);
+    } catch (const std::exception& e) {
+      on_error_(e);
+    }
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Work> work_;
+  std::function<void(const std::exception&)> on_error_;
+  std::chrono::milliseconds timeout_;
+};
+
 class C10dCommunicator : public Communicator {
  public:
   C10dCommunicator(LaunchEnv env, std::string backend, c10::intrusive_ptr<c10d::Store> store,
@@ -63,15 +83,34 @@ class C10dCommunicator : public Communicator {
     wait(group_->broadcast(tensors, options), "broadcast");
   }
   void barrier() override { wait(group_->barrier(), "barrier"); }
+  std::unique_ptr<PendingCollective> allreduce_sum_async(torch::Tensor& tensor) override {
+    std::vector<at::Tensor> tensors{tensor};
+    return pending(group_->allreduce(tensors), "allreduce");
+  }
+  std::unique_ptr<PendingCollective> reduce_sum_async(torch::Tensor& tensor, int root) override {
+    std::vector<at::Tensor> tensors{tensor};
+    c10d::ReduceOptions options;
+    options.rootRank = root;
+    return pending(group_->reduce(tensors, options), "reduce");
+  }
 
  private:
+  // A peer that died shows up here as a closed connection or a timeout: name this rank and the
+  // cause, and let the caller end the run (every other rank meets the same failure).
+  [[noreturn]] void collective_failed(const char* what, const std::exception& e) const {
+    fail("{} on rank {} of {} ({}) failed or timed out after {} s; another rank probably died or stopped: {}", what,
+         env_.rank, env_.world_size, backend_, timeout_.count() / 1000, message_of(e));
+  }
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
     try {
       work->wait(timeout_);
     } catch (const std::exception& e) {
-      fail("{} on rank {} of {} ({}) failed or timed out after {} s: {}", what, env_.rank, env_.world_size, backend_,
-           timeout_.count() / 1000, message_of(e));
+      collective_failed(what, e);
     }
+  }
+  std::unique_ptr<PendingCollective> pending(c10::intrusive_ptr<c10d::Work> work, const char* what) {
+    return std::make_unique<C10dPending>(
+        std::move(work), [this, what](const std::exception& e) { collective_failed(what, e); }, timeout_);
   }
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<compat::CommBackend> group_;

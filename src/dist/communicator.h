@@ -12,6 +12,13 @@
 
 namespace vista::dist {
 
+// A collective in flight; wait() returns when it is done (or throws after the timeout).
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+};
+
 class Communicator {
  public:
   // Rendezvous with the other ranks of `env`; "gloo" or "nccl" (NCCL needs a build whose libtorch
@@ -23,6 +30,11 @@ class Communicator {
   virtual void allreduce_sum(torch::Tensor& tensor) = 0;
   virtual void broadcast(torch::Tensor& tensor, int root) = 0;
   virtual void barrier() = 0;
+  // Started now, finished by wait(): what lets gradient buckets travel while backward goes on.
+  // The tensor must stay alive and untouched until then.
+  virtual std::unique_ptr<PendingCollective> allreduce_sum_async(torch::Tensor& tensor) = 0;
+  // Sums into `root`'s tensor only (the others' contents are unspecified afterwards).
+  virtual std::unique_ptr<PendingCollective> reduce_sum_async(torch::Tensor& tensor, int root) = 0;
 
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }

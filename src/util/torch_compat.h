@@ -9,6 +9,8 @@
 // - c10d: in 1.13 ProcessGroupGloo / ProcessGroupNCCL are ProcessGroups; in 2.x they are Backends
 //   (the ProcessGroup became a dispatcher over backends). The collective calls are the same.
 // - TF32 switches: the same Context calls in both (2.9 adds per-op precision settings).
+// - optimizer state: 1.13 keys a parameter's state by the text of its TensorImpl address, 2.x by
+//   the address itself.
 // - attention: 2.x has at::scaled_dot_product_attention (flash / memory-efficient kernels on CUDA,
 //   `scale` argument since 2.1); 1.13 has none.
 #include <ATen/Context.h>
@@ -55,6 +57,15 @@ inline std::string build_summary() {
     parts = "CPU only";
   }
   return "libtorch " + torch_version() + " (" + parts + ")";
+}
+
+// --- optimizer state ------------------------------------------------------------------------
+inline auto optimizer_state_key(const at::Tensor& param) {
+#if TORCH_VERSION_MAJOR >= 2
+  return static_cast<void*>(param.unsafeGetTensorImpl());
+#else
+  return c10::guts::to_string(param.unsafeGetTensorImpl());
+#endif
 }
 
 // --- autocast -------------------------------------------------------------------------------
