@@ -8,6 +8,7 @@
 #include "io/safetensors.h"
 #include "models/model_loading.h"
 #include "models/model_saving.h"
+#include "train/optimizer_setup.h"
 #include "util/error.h"
 
 namespace vista::train {
@@ -17,6 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kStateFile = "trainer_state.json";
+
+std::string optimizer_shard_name(int rank, int world) { return fmt::format("rank-{:05d}-of-{:05d}.safetensors", rank, world); }
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
@@ -54,31 +57,50 @@ void load_projector(const std::string& path, models::MultimodalLMImpl& model) {
   if (loaded == 0) fail("{}: no projector tensors", path);
 }
 
-std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer,
-                            const TrainerState& state, io::Layout layout, int64_t keep_last) {
+std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model,
+                            const std::map<std::string, torch::Tensor>& optimizer_state, const TrainerState& state,
+                            io::Layout layout, int64_t keep_last, const CheckpointRanks& ranks) {
   const fs::path root = fs::path(run_dir) / "checkpoints";
-  fs::create_directories(root);
   const auto name = fmt::format("step-{:07d}", state.step);
   const fs::path final_dir = root / name, tmp = root / (name + ".tmp");
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  models::save_multimodal(model, tmp.string(), {layout});
-  save_projector((tmp / "mm_projector.safetensors").string(), model);
-  torch::save(optimizer, (tmp / "optimizer.pt").string());
-  io::save_safetensors((tmp / "rng_state.safetensors").string(),
-                       {{"torch_cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
-  nlohmann::json files = nlohmann::json::object();
-  for (const auto& entry : fs::recursive_directory_iterator(tmp))
-    if (entry.is_regular_file()) files[fs::relative(entry.path(), tmp).string()] = entry.file_size();
-  const nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
-                               {"cursor", state.cursor},       {"bad_samples", state.bad_samples},
-                               {"samples_seen", state.samples_seen}, {"elapsed_s", state.elapsed_s},
-                               {"seed", state.seed},           {"files", files}};
-  write_text(tmp / kStateFile, json.dump(2) + "\n");
-  fs::remove_all(final_dir);
-  fs::rename(tmp, final_dir);
-  const auto all = list_checkpoints(run_dir);
-  for (size_t i = static_cast<size_t>(keep_last); i < all.size(); ++i) fs::remove_all(all[i]);
+  if (ranks.rank == 0) {
+    fs::create_directories(root);
+    fs::remove_all(tmp);
+    fs::create_directories(tmp / "optimizer");
+    models::save_multimodal(model, tmp.string(), {layout});
+    save_projector((tmp / "mm_projector.safetensors").string(), model);
+    io::save_safetensors((tmp / "rng_state.safetensors").string(),
+                         {{"torch_cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
+  }
+  ranks.barrier();
+  if (!optimizer_state.empty())
+    io::save_safetensors((tmp / "optimizer" / optimizer_shard_name(ranks.rank, ranks.world)).string(), optimizer_state,
+                         {{"format", "pt"}});
+  ranks.barrier();
+  if (ranks.rank == 0) {
+    nlohmann::json files = nlohmann::json::object();
+    nlohmann::json shards = nlohmann::json::array();
+    for (const auto& entry : fs::recursive_directory_iterator(tmp))
+      if (entry.is_regular_file()) {
+        const auto relative = fs::relative(entry.path(), tmp).string();
+        files[relative] = entry.file_size();
+        if (relative.rfind("optimizer/", 0) == 0) shards.push_back(relative);
+      }
+    std::sort(shards.begin(), shards.end());
+    const nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
+                                 {"cursor", state.cursor},       {"bad_samples", state.bad_samples},
+                                 {"samples_seen", state.samples_seen}, {"elapsed_s", state.elapsed_s},
+                                 {"seed", state.seed},           {"world_size", ranks.world},
+                                 {"zero", state.zero},           {"optimizer_shards", shards},
+                                 {"files", files}};
+    write_text(tmp / kStateFile, json.dump(2) + "\n");
+    fs::remove_all(final_dir);
+    fs::rename(tmp, final_dir);
+    const auto all = list_checkpoints(run_dir);
+    for (size_t i = static_cast<size_t>(keep_last); i < all.size(); ++i) fs::remove_all(all[i]);
+  }
+  // No rank goes on (and possibly dies) before the checkpoint is complete under its real name.
+  ranks.barrier();
   return final_dir.string();
 }
 
@@ -130,22 +152,49 @@ TrainerState read_trainer_state(const std::string& dir) {
   s.samples_seen = f.integer_or("samples_seen", 0);
   s.elapsed_s = f.number_or("elapsed_s", 0.0);
   s.seed = static_cast<uint64_t>(f.integer_or("seed", 0));
+  s.world_size = static_cast<int>(f.integer_or("world_size", 1));
+  s.zero = static_cast<int>(f.integer_or("zero", 0));
   return s;
 }
 
-void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model, torch::optim::Optimizer& optimizer) {
+void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model) {
   const auto layout = models::checkpoint_layout(model.config());
   models::load_strict(model, models::CheckpointReader::open(dir), layout);
   if (!layout.skipped_module_prefixes.empty())  // official layout: the tower sits in vision_tower/
     models::load_strict(*model.vision_tower, models::CheckpointReader::open(dir + "/vision_tower"), {});
-  try {
-    torch::load(optimizer, dir + "/optimizer.pt");
-  } catch (const c10::Error& e) {
-    fail("{}/optimizer.pt: cannot be read: {}", dir, e.what_without_backtrace());
-  }
   const auto rng = io::load_safetensors(dir + "/rng_state.safetensors");
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng.at("torch_cpu_generator"));
+}
+
+void restore_optimizer(const std::string& dir, torch::optim::AdamW& optimizer, const std::vector<OptimizedSlice>& slices) {
+  const auto state_path = (fs::path(dir) / kStateFile).string();
+  const auto json = io::read_json_file(state_path);
+  if (!json.contains("optimizer_shards") && fs::exists(fs::path(dir) / "optimizer.pt")) {
+    // Checkpoints written before optimizer state was kept by name (one process only).
+    try {
+      torch::load(optimizer, dir + "/optimizer.pt");
+    } catch (const c10::Error& e) {
+      fail("{}/optimizer.pt: cannot be read: {}", dir, e.what_without_backtrace());
+    }
+    return;
+  }
+  const auto& listed = json.contains("optimizer_shards") ? json["optimizer_shards"] : nlohmann::json();
+  if (!listed.is_array()) fail("{}: field 'optimizer_shards' must be a list of files", state_path);
+  std::vector<io::SafetensorsFile> shards;
+  for (const auto& shard : listed) {
+    if (!shard.is_string()) fail("{}: optimizer_shards must list file names", state_path);
+    shards.push_back(io::SafetensorsFile::open((fs::path(dir) / shard.get<std::string>()).string()));
+  }
+  StatePieces pieces;
+  for (const auto& file : shards)
+    for (const auto& key : file.names()) pieces.keys.push_back(key);
+  pieces.read = [&](const std::string& key) {
+    for (const auto& file : shards)
+      if (file.contains(key)) return file.tensor(key);
+    fail("{}/optimizer: no tensor '{}'", dir, key);
+  };
+  restore_adamw_state(optimizer, slices, pieces, dir + "/optimizer");
 }
 
 }  // namespace vista::train

@@ -16,7 +16,7 @@ StageParameters freeze_for_stage(models::MultimodalLMImpl& model, const std::str
     if (!train) continue;
     out.names.push_back(key);
     out.all.push_back(p.value());
-    (p.value().dim() < 2 ? out.no_decay : out.decay).push_back(p.value());
+    (takes_weight_decay(p.value()) ? out.decay : out.no_decay).push_back(p.value());
   }
   model.set_vision_frozen(!unfreeze_vision);
   return out;

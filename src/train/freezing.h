@@ -16,6 +16,9 @@ struct StageParameters {
   std::vector<torch::Tensor> decay, no_decay;  // no weight decay on biases and norm weights
 };
 
+// Whether AdamW's weight decay applies: not to biases and norm weights (tensors of rank < 2).
+inline bool takes_weight_decay(const torch::Tensor& param) { return param.dim() >= 2; }
+
 StageParameters freeze_for_stage(models::MultimodalLMImpl& model, const std::string& stage, bool unfreeze_vision);
 
 }  // namespace vista::train

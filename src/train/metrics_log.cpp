@@ -40,7 +40,7 @@ void MetricsLog::record(const StepMetrics& m, int64_t log_every) {
                             {"ce", m.ce},            {"vista", m.vista},   {"similarity", m.similarity},
                             {"lr", m.lr},            {"grad_norm", m.grad_norm}, {"tokens", m.tokens},
                             {"samples", m.samples},  {"bad_samples", m.bad_samples}, {"aligned", m.aligned},
-                            {"elapsed_s", m.elapsed_s}};
+                            {"elapsed_s", m.elapsed_s}, {"comm_wait_s", m.comm_wait_s}};
   out_ << j.dump() << "\n";
   out_.flush();
   if (first_step_ < 0) first_step_ = m.step - 1;

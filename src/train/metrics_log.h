@@ -14,6 +14,7 @@ struct StepMetrics {
   int64_t tokens = 0, samples = 0, bad_samples = 0;
   int64_t aligned = 0;  // samples the VISTA term counted (0 for a text-only batch)
   double elapsed_s = 0;
+  double comm_wait_s = 0;  // blocked on other ranks in this step (0 in one process)
 };
 
 class MetricsLog {

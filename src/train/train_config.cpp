@@ -203,7 +203,8 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
   TrainConfig c;
   c.resolved = config;
   for (const auto& [key, value] : config.items())
-    if (key != "run_dir" && key != "model" && key != "data" && key != "optim" && key != "train" && key != "loss")
+    if (key != "run_dir" && key != "model" && key != "data" && key != "optim" && key != "train" && key != "loss" &&
+        key != "dist")
       fail("config: unknown top-level key '{}'", key);
   if (config.contains("run_dir")) c.run_dir = config["run_dir"].get<std::string>();
   {
@@ -287,7 +288,11 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.get("resume", t.resume);
     s.get("stop_after_steps", t.stop_after_steps);
     s.get("plot", t.plot);
+    s.get("zero", t.zero);
     s.finish();
+    if (t.zero < 0 || t.zero > 2)
+      fail("config: train.zero is {}, expected 0 (replicated optimizer), 1 (sharded optimizer state) or 2 (sharded "
+           "state and gradients)", t.zero);
     if (t.stage != "pretrain" && t.stage != "finetune")
       fail("config: train.stage is '{}', expected 'pretrain' or 'finetune'", t.stage);
     require_at_least<int64_t>("train.epochs", t.epochs, 1);
@@ -303,6 +308,17 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_steps_or_unset("train.stop_after_steps", t.stop_after_steps);
     if (!is_device_name(t.device)) fail("config: train.device is '{}', expected 'cpu', 'cuda' or 'cuda:N'", t.device);
     if (t.resume.empty()) fail("config: train.resume is empty, expected 'auto', 'none' or a checkpoint folder");
+  }
+  {
+    Section s(config, "dist");
+    s.get("backend", c.dist.backend);
+    s.get("timeout_s", c.dist.timeout_s);
+    s.get("bucket_mb", c.dist.bucket_mb);
+    s.finish();
+    if (c.dist.backend != "auto" && c.dist.backend != "gloo" && c.dist.backend != "nccl")
+      fail("config: dist.backend is '{}', expected 'auto', 'gloo' or 'nccl'", c.dist.backend);
+    require_finite_range("dist.timeout_s", c.dist.timeout_s, 1.0, 86400.0, false, false);
+    require_finite_range("dist.bucket_mb", c.dist.bucket_mb, 0.0, 4096.0, true, false);
   }
   {
     Section loss(config, "loss");

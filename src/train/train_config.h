@@ -58,6 +58,14 @@ struct TrainSection {
   std::string resume = "auto";     // auto, none, or a checkpoint folder
   int64_t stop_after_steps = -1;   // stop as an interruption would (checkpoint written), for testing
   bool plot = true;
+  int zero = 0;                    // across ranks: 0 replicated AdamW, 1 sharded state, 2 also sharded gradients
+};
+
+// Multi-process runs (torchrun, SLURM or `vista train --nproc-per-node N`); ignored in one process.
+struct DistSection {
+  std::string backend = "auto";  // auto (nccl on CUDA, gloo on CPU), gloo or nccl
+  double timeout_s = 600;        // any collective waiting longer ends every rank with a message
+  double bucket_mb = 25;         // gradients are averaged in flat buckets of about this size
 };
 
 struct TrainConfig {
@@ -66,6 +74,7 @@ struct TrainConfig {
   DataSection data;
   OptimSection optim;
   TrainSection train;
+  DistSection dist;
   bool vista_enabled = true;
   losses::VistaOptions vista;
   nlohmann::json resolved;  // the JSON after presets and overrides, as saved beside checkpoints

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "train/train_config.h"
+#include "train/training_stopped.h"
 
 namespace vista::train {
 
@@ -21,13 +22,6 @@ struct TrainResult {
   // Means over the last 20 steps whose batches held images (text-only batches have no VISTA term).
   double recent_ce = 0, recent_vista = 0, recent_similarity = 0;
   int64_t bad_samples = 0;
-};
-
-// Thrown when training must stop without writing a new checkpoint (non-finite loss, too many bad
-// samples); the message holds the step, the batch's sample ids and every loss term.
-class TrainingStopped : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 TrainResult run_training(const TrainConfig& config);

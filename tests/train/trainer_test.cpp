@@ -15,6 +15,7 @@
 #include "models/model_saving.h"
 #include "objectives/llava_objective.h"
 #include "test_util.h"
+#include "train/shapes_training.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
 #include "train/freezing.h"
@@ -26,59 +27,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Shapes data and untrained tiny towers, made once per test process.
-struct Setup {
-  std::string root, vision, llm;
-  data::ShapesFiles files;
-  Setup() {
-    root = (fs::temp_directory_path() / ("vista_trainer_" + std::to_string(::getpid()))).string();
-    fs::remove_all(root);
-    data::ShapesOptions shapes;
-    shapes.pretrain_records = 16;
-    shapes.finetune_records = 16;
-    shapes.text_only_records = 4;
-    shapes.eval_records = 3;
-    files = data::generate_shapes(root + "/data", shapes);
-    demo::TowerRecipe tower;
-    tower.steps = 0;
-    demo::LlmRecipe lm;
-    lm.steps = 0;
-    vision = root + "/vision";
-    llm = root + "/llm";
-    demo::prepare_vision_tower(vision, files.pretrain_json, files.images, tower);
-    demo::prepare_llm(llm, files.finetune_json, files.pretrain_json, testdata("tokenizers/mistral7b"), lm);
-  }
-  ~Setup() { fs::remove_all(root); }
-};
-
-Setup& setup() {
-  static Setup s;
-  return s;
-}
-
-nlohmann::json config(const std::string& run_dir, const std::string& stage = "finetune") {
-  auto& s = setup();
-  nlohmann::json j;
-  j["run_dir"] = run_dir;
-  j["model"] = {{"vision_tower", s.vision}, {"llm", s.llm}};
-  j["data"] = {{"path", stage == "pretrain" ? s.files.pretrain_json : s.files.finetune_json},
-               {"images", s.files.images},
-               {"tokenizer", testdata("tokenizers/mistral7b")},
-               {"template", stage == "pretrain" ? "plain" : "vicuna_v1"},
-               {"max_length", 256},
-               {"group_by_modality_length", stage == "finetune"}};
-  j["optim"] = {{"lr", 1e-3}, {"warmup_ratio", 0.25}};
-  j["train"] = {{"stage", stage}, {"max_steps", 4}, {"per_device_batch", 2}, {"threads", 1}, {"save_every", 1},
-                {"keep_last", 3}, {"resume", "auto"}, {"plot", false}, {"seed", 3}};
-  return j;
-}
-
-std::vector<nlohmann::json> metrics(const std::string& run_dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(run_dir + "/metrics.jsonl");
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
+using Setup = ShapesTraining;
+Setup& setup() { return shapes_training(); }
+nlohmann::json config(const std::string& run_dir, const std::string& stage = "finetune") { return shapes_config(run_dir, stage); }
+std::vector<nlohmann::json> metrics(const std::string& run_dir) { return run_metrics(run_dir); }
 
 void expect_same_losses(const std::vector<nlohmann::json>& a, const std::vector<nlohmann::json>& b) {
   ASSERT_EQ(a.size(), b.size());
@@ -304,10 +256,9 @@ TEST(Trainer, GradAccumulationMatchesTheLargerBatch) {
 TEST(Trainer, SavedCheckpointReproducesTheReferenceFixture) {
   TempDir dir;
   auto model = models::load_multimodal(testdata("oracle_v1/llava_vista/model"), {testdata("oracle_v1/clip_vision/model")});
-  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3));
   train::TrainerState state;
   state.step = 7;
-  const auto saved = train::save_checkpoint(dir.path(), *model, optimizer, state, io::Layout::kOfficialLlava, 1);
+  const auto saved = train::save_checkpoint(dir.path(), *model, {}, state, io::Layout::kOfficialLlava, 1);
   ASSERT_FALSE(train::checkpoint_problem(saved).has_value());
   // Lay the saved weights out as the fixture case expects: llava_vista/model + clip_vision/model.
   const auto cases = dir.file("fixture");

@@ -1,0 +1,25 @@
+#include "train/final_export.h"
+
+#include <filesystem>
+
+#include "io/model_companions.h"
+#include "models/model_saving.h"
+#include "train/checkpoint.h"
+
+namespace vista::train {
+
+namespace fs = std::filesystem;
+
+std::string export_final_model(const TrainConfig& c, models::MultimodalLMImpl& model,
+                               const image::ImageProcessorConfig& processor) {
+  const auto dir = (fs::path(c.run_dir) / "final").string();
+  models::save_multimodal(model, dir, {model.config().layout});
+  save_projector(dir + "/mm_projector.safetensors", model);
+  fs::copy_file(fs::path(c.run_dir) / "config.json", fs::path(dir) / "train_config.json",
+                fs::copy_options::overwrite_existing);
+  image::save_processor_config(dir + "/preprocessor_config.json", processor);
+  io::write_model_companions(dir, {c.data.tokenizer, dir + "/preprocessor_config.json", c.data.template_name});
+  return dir;
+}
+
+}  // namespace vista::train

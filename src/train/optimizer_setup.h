@@ -1,0 +1,50 @@
+#pragma once
+// AdamW over what this process updates (whole parameters, or its ZeRO ranges of them), and its
+// state by parameter name and element range: a checkpoint written by W ranks is read back by any
+// number of ranks, whatever their ranges.
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "train/train_config.h"
+
+namespace vista::train {
+
+// A piece of one trainable parameter that this rank's optimizer updates: the whole parameter
+// (one process, ZeRO-0), or a flat range of it (ZeRO-1/2), as a view sharing its storage.
+struct OptimizedSlice {
+  size_t param = 0;      // index into the trainable parameters
+  std::string name;      // the parameter's name
+  int64_t start = 0;     // first element of the parameter in this slice
+  torch::Tensor tensor;  // what the optimizer sees
+  bool decay = true;     // AdamW weight decay (not for biases and norms)
+};
+
+// Two groups as the HF trainer makes them: with weight decay, and without (biases, norms).
+std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& optim);
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+// "<name>@<start>.exp_avg" / ".exp_avg_sq" (flat) and ".step" for every slice that has state.
+std::map<std::string, torch::Tensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
+                                                         const std::vector<OptimizedSlice>& slices);
+
+// Saved pieces of state: the keys present, and a reader for one of them.
+struct StatePieces {
+  std::vector<std::string> keys;
+  std::function<torch::Tensor(const std::string& key)> read;
+};
+
+// Rebuilds each slice's state from the saved pieces of its parameter that overlap it (written by
+// any number of ranks). A slice none of whose elements has state stays without, as one that
+// never had a gradient; one covered only in part, or with moments of another size, is an error
+// naming `source`.
+void restore_adamw_state(torch::optim::AdamW& optimizer, const std::vector<OptimizedSlice>& slices,
+                         const StatePieces& pieces, const std::string& source);
+
+}  // namespace vista::train
