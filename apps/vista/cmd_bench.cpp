@@ -1,8 +1,13 @@
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "apps/vista/commands.h"
+#include "dist/communicator.h"
+#include "dist/launch_env.h"
+#include "train/parallel_bench.h"
 #include "train/step_bench.h"
 
 namespace vista::app {
@@ -15,7 +20,32 @@ CommandRunner add_bench_command(CLI::App& app) {
   auto recompute = std::make_shared<bool>(false);
   train->add_option("--config", *config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
   train->add_flag("--gradient-checkpointing", *recompute, "recompute decoder-layer activations in backward");
-  return [config, recompute](const GlobalOptions& global) {
+  struct Parallel {
+    int nproc = 0, zero = -1;
+    std::string result, scratch = "bench-dp";
+  };
+  auto parallel = std::make_shared<Parallel>();
+  train->add_option("--nproc", parallel->nproc,
+                    "data parallel: N local ranks for ZeRO 0/1/2 against one process with the same global batch and "
+                    "the same total threads")
+      ->check(CLI::Range(2, 64));
+  train->add_option("--scratch", parallel->scratch, "folder for the ranks' results (with --nproc)");
+  // A rank of the --nproc comparison (started by it).
+  train->add_option("--zero", parallel->zero)->group("");
+  train->add_option("--result", parallel->result)->group("");
+  return [config, recompute, parallel](const GlobalOptions& global) {
+    if (parallel->zero >= 0) {
+      const auto env = dist::read_launch_env();
+      const auto comm = dist::Communicator::connect(env, "gloo", std::chrono::minutes(5));
+      const auto r = train::bench_parallel_step(*config, comm.get(), parallel->zero, global.threads);
+      std::ofstream(fmt::format("{}.rank{}", parallel->result, env.rank)) << r.to_json() << "\n";
+      return 0;
+    }
+    if (parallel->nproc > 0) {
+      const int threads = global.threads > 0 ? global.threads : static_cast<int>(std::thread::hardware_concurrency());
+      fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
+      return 0;
+    }
     const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute);
     fmt::print("{}\n", train::step_bench_json(result));
     return 0;

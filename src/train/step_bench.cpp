@@ -25,6 +25,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+}  // namespace
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
@@ -36,15 +38,7 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-struct Bench {
-  models::MultimodalLM model{nullptr};
-  vista::objectives::MultimodalBatch batch;
-  std::vector<torch::Tensor> trainable;
-  std::unique_ptr<torch::optim::AdamW> optimizer;
-  double clip_norm = 1.0;
-};
-
-Bench build(const vista::io::JsonFields& cfg) {
+Bench build_bench(const vista::io::JsonFields& cfg) {
   using namespace vista;
   io::LlavaConfig config;
   config.text = io::parse_decoder_config(cfg.object("llm"));
@@ -58,7 +52,10 @@ Bench build(const vista::io::JsonFields& cfg) {
   bench.model = models::MultimodalLM(config, vision);
   for (auto& p : bench.model->named_parameters()) {
     if (p.key().rfind("vision_tower.", 0) == 0) p.value().set_requires_grad(false);
-    else bench.trainable.push_back(p.value());
+    else {
+      bench.trainable.push_back(p.value());
+      bench.names.push_back(p.key());
+    }
   }
   const auto batch = cfg.object("batch");
   const int64_t B = batch.integer("samples"), before = batch.integer("text_tokens_before_image"),
@@ -80,6 +77,8 @@ Bench build(const vista::io::JsonFields& cfg) {
   bench.clip_norm = opt.number("clip_grad_norm");
   return bench;
 }
+
+namespace {
 
 struct StepTimes {
   double forward = 0, backward = 0, optimizer = 0, total = 0;
@@ -117,7 +116,7 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());
-  auto bench = build(cfg);
+  auto bench = build_bench(cfg);
   const bool recompute = gradient_checkpointing || cfg.boolean_or("gradient_checkpointing", false);
   bench.model->language_model->set_gradient_checkpointing(recompute);
   fmt::print(out, "gradient checkpointing: {}\n", recompute ? "on" : "off");

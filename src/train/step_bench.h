@@ -1,9 +1,32 @@
 #pragma once
 // `vista bench train`: the standard training-step benchmark (see step_bench.cpp).
+#include <torch/torch.h>
+
+#include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
+
+#include "io/json_file.h"
+#include "models/multimodal_lm.h"
+#include "objectives/llava_objective.h"
 
 namespace vista::train {
+
+// A benchmark configuration made real: random weights (seed 0), a random batch of
+// batch.samples, the vision tower frozen, AdamW as configured.
+struct Bench {
+  models::MultimodalLM model{nullptr};
+  objectives::MultimodalBatch batch;
+  std::vector<torch::Tensor> trainable;
+  std::vector<std::string> names;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  double clip_norm = 1.0;
+};
+Bench build_bench(const io::JsonFields& config);
+
+double median(std::vector<double> values);
+double peak_rss_mb();
 
 struct StepBenchResult {
   std::string name;
