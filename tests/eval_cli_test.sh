@@ -19,6 +19,26 @@ run --model "$MODEL" --task shapes --data "$DEMO/data" --out "$OUT/resumed" --ba
 test "$(wc -l < "$OUT/resumed/answers.jsonl")" -eq 4
 run --model "$MODEL" --task shapes --data "$DEMO/data" --out "$OUT/resumed" --batch 2
 cmp "$OUT/b1/answers.jsonl" "$OUT/resumed/answers.jsonl"
+# Ranks (torchrun variables) share the questions; the merged file is the one-process file, byte for
+# byte, also when 3 ranks finish what one process began.
+ranks() {
+  local n=$1 out=$2 port=$(( 22000 + ($$ % 20000) + $1 )) pids=()
+  for r in $(seq 0 $((n - 1))); do
+    RANK=$r WORLD_SIZE=$n LOCAL_RANK=$r LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      "$VISTA" --threads 1 eval --tokenizer "$TOKENIZER" --model "$MODEL" --task shapes --data "$DEMO/data" \
+      --out "$out" --batch 3 --dist-timeout 120 > "$out.rank$r.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || { cat "$out".rank*.log; fail "a rank of $n failed"; }; done
+}
+mkdir -p "$OUT/ranks2" "$OUT/ranks3"
+ranks 2 "$OUT/ranks2"
+cmp "$OUT/b1/answers.jsonl" "$OUT/ranks2/answers.jsonl" || fail "2 ranks wrote other answers than one process"
+run --model "$MODEL" --task shapes --data "$DEMO/data" --out "$OUT/ranks3" --batch 2 --limit 5
+ranks 3 "$OUT/ranks3"
+cmp "$OUT/b1/answers.jsonl" "$OUT/ranks3/answers.jsonl" || fail "3 ranks resuming one process wrote other answers"
+test -z "$(ls "$OUT/ranks3" | grep part)" || fail "part files left behind"
+grep -q '"accuracy"' "$OUT/ranks3/results.json"
 run --model "$MODEL" --task pope --data "$DEMO/data/pope" --out "$OUT/pope" --batch 4
 grep -q '"categories"' "$OUT/pope/results.json"
 run --model "$MODEL" --task scienceqa --data "$DEMO/data/scienceqa" --out "$OUT/sqa" --batch 4

@@ -5,6 +5,8 @@
 
 #include "apps/vista/commands.h"
 #include "apps/vista/model_bundle.h"
+#include "dist/communicator.h"
+#include "dist/launch_env.h"
 #include "eval/tasks.h"
 #include "image/processor_config.h"
 #include "models/model_loading.h"
@@ -32,11 +34,28 @@ CommandRunner add_eval_command(CLI::App& app) {
   cmd->add_option("--batch", args->task.batch_size, "questions per generation batch")->capture_default_str();
   cmd->add_option("--max-new-tokens", args->task.max_new_tokens)->capture_default_str();
   cmd->add_option("--model-id", args->task.model_id)->capture_default_str();
-  return [args](const GlobalOptions& global) {
+  auto timeout_s = std::make_shared<double>(3600);
+  cmd->add_option("--dist-timeout", *timeout_s,
+                  "across ranks (torchrun, SLURM): seconds a rank waits for the others to finish their share")
+      ->capture_default_str();
+  return [args, timeout_s](const GlobalOptions& global) {
     auto& t = args->task;
     if (t.out_dir.empty()) t.out_dir = args->model + "/eval/" + t.task;
-    auto bundle = load_model_bundle(args->model, args->tokenizer, args->vision_tower, global.device);
+    // Launched as several ranks: each answers its share of the questions.
+    const auto env = dist::read_launch_env();
+    std::unique_ptr<dist::Communicator> comm;
+    std::string device = global.device;
+    if (env.distributed()) {
+      if (device == "cuda") device = fmt::format("cuda:{}", env.local_rank);
+      comm = dist::Communicator::connect(env, device.rfind("cuda", 0) == 0 ? "nccl" : "gloo",
+                                         std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000)));
+      t.rank = env.rank;
+      t.world = env.world_size;
+      t.barrier = [&comm] { comm->barrier(); };
+    }
+    auto bundle = load_model_bundle(args->model, args->tokenizer, args->vision_tower, device);
     const auto result = eval::run_task(*bundle.model, bundle.tokenizer, bundle.processor, t, std::cerr);
+    if (env.rank != 0) return 0;
     fmt::print("answers: {} ({} new, {} reused)\nscores: {}\n", result.answers_file, result.answered_now, result.reused,
                result.scores.dump(2));
     return 0;

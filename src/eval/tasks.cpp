@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +117,49 @@ std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
 
 std::string key(const nlohmann::json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
 
+// The answer part files ranks of a multi-process run leave in `dir`.
+std::vector<std::string> part_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("answers.part-", 0) == 0 && e.path().extension() == ".jsonl") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> parts_and(const std::string& answers, const std::vector<std::string>& parts) {
+  std::vector<std::string> out;
+  if (fs::exists(answers)) out.push_back(answers);
+  out.insert(out.end(), parts.begin(), parts.end());
+  return out;
+}
+
+// Rewrites `answers` with every answer of it and of the parts, one per question, in question
+// order, through a temporary file; then the parts go.
+void merge_in_question_order(const std::string& answers, const std::vector<std::string>& parts,
+                             const std::vector<TaskItem>& items) {
+  std::map<std::string, std::string> line_of;
+  for (const auto& file : parts_and(answers, parts)) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.contains("question_id")) fail("{}: a line is not an answer record: {}", file, line);
+      line_of.emplace(key(j["question_id"]), line);
+    }
+  }
+  const auto tmp = answers + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& it : items)
+      if (const auto found = line_of.find(key(it.question_id)); found != line_of.end()) out << found->second << "\n";
+    if (!out) fail("{}: write failed", tmp);
+  }
+  fs::rename(tmp, answers);
+  for (const auto& p : parts) fs::remove(p);
+}
+
 }  // namespace
 
 TaskResult run_task(models::MultimodalLMImpl& model, const text::Tokenizer& tokenizer,
@@ -125,38 +169,52 @@ TaskResult run_task(models::MultimodalLMImpl& model, const text::Tokenizer& toke
   fs::create_directories(o.out_dir);
   TaskResult result;
   result.answers_file = (fs::path(o.out_dir) / "answers.jsonl").string();
-  // Resume: answers already written (in question order) are kept; the rest are appended.
+  // Resume: answers already written (by one process, or in part files by ranks) are kept.
   std::set<std::string> done;
-  if (fs::exists(result.answers_file))
-    for (const auto& a : read_llava_answers(result.answers_file)) done.insert(key(a.question_id));
+  const auto parts = part_files(o.out_dir);
+  for (const auto& file : parts_and(result.answers_file, parts))
+    for (const auto& a : read_llava_answers(file)) done.insert(key(a.question_id));
   std::vector<size_t> todo;
   for (size_t i = 0; i < items.size(); ++i)
     if (!done.count(key(items[i].question_id))) todo.push_back(i);
   result.reused = static_cast<int64_t>(items.size() - todo.size());
+  // Every rank has read what is done before any rank writes, so all split the same open questions.
+  if (o.world > 1) o.barrier();
+  std::vector<size_t> mine;
+  for (size_t j = static_cast<size_t>(o.rank); j < todo.size(); j += static_cast<size_t>(o.world)) mine.push_back(todo[j]);
   inference::Answerer answerer(model, tokenizer, data::get_template(o.template_name), processor,
                                o.aspect == "square" ? image::AspectMode::kSquare : image::AspectMode::kPad);
-  std::ofstream out(result.answers_file, std::ios::app);
+  const auto my_file =
+      o.world > 1 ? (fs::path(o.out_dir) / fmt::format("answers.part-{:05d}.jsonl", o.rank)).string() : result.answers_file;
+  std::ofstream out(my_file, std::ios::app);
   const auto start = std::chrono::steady_clock::now();
-  for (size_t b = 0; b < todo.size(); b += static_cast<size_t>(o.batch_size)) {
+  for (size_t b = 0; b < mine.size(); b += static_cast<size_t>(o.batch_size)) {
     std::vector<inference::Question> batch;
-    for (size_t j = b; j < std::min(todo.size(), b + static_cast<size_t>(o.batch_size)); ++j) {
-      const auto& it = items[todo[j]];
+    for (size_t j = b; j < std::min(mine.size(), b + static_cast<size_t>(o.batch_size)); ++j) {
+      const auto& it = items[mine[j]];
       batch.push_back({key(it.question_id), it.image, it.prompt});
     }
     const auto answers = answerer.answer(batch, {o.max_new_tokens, o.batch_size});
     for (size_t j = 0; j < answers.size(); ++j) {
-      const auto& it = items[todo[b + j]];
+      const auto& it = items[mine[b + j]];
       out << llava_answer_line(it.question_id, it.recorded, answers[j], "vista-" + key(it.question_id), o.model_id);
     }
     out.flush();
     result.answered_now += static_cast<int64_t>(answers.size());
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double rate = result.answered_now / std::max(elapsed, 1e-9);
-    fmt::print(log, "{}: {}/{} answered ({} reused), {:.1f} questions/s, ETA {:.0f}s\n", o.task,
-               result.reused + result.answered_now, items.size(), result.reused, rate,
-               (todo.size() - result.answered_now) / std::max(rate, 1e-9));
+    if (o.rank == 0)
+      fmt::print(log, "{}: {}/{} answered{} ({} reused), {:.1f} questions/s, ETA {:.0f}s\n", o.task,
+                 result.reused + result.answered_now * o.world, items.size(), o.world > 1 ? " (estimated over ranks)" : "",
+                 result.reused, rate * o.world, (mine.size() - result.answered_now) / std::max(rate, 1e-9));
   }
   out.close();
+  if (o.world > 1 || !parts.empty()) {
+    o.barrier();  // every part is complete
+    if (o.rank == 0) merge_in_question_order(result.answers_file, part_files(o.out_dir), items);
+    o.barrier();  // no rank reports before the merged file exists
+  }
+  if (o.rank != 0) return result;
 
   nlohmann::json scores = {{"task", o.task}, {"questions", items.size()}};
   if (o.task == "shapes") {

@@ -2,6 +2,7 @@
 // `vista eval`: runs a model over a benchmark in the format its official release (or the LLaVA
 // evaluation bundle) uses, writes LLaVA answer JSONL (resumable), and scores it with the
 // official-exact scorers where the ground truth is local.
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -22,10 +23,15 @@ struct TaskOptions {
   int64_t limit = -1;      // first N questions only
   int64_t batch_size = 8;
   int64_t max_new_tokens = 16;
+  // Across ranks (torchrun, SLURM): rank r answers every world-th open question into its own part
+  // file; after `barrier`, rank 0 merges all answers in question order (the file one process
+  // writes, byte for byte) and scores.
+  int rank = 0, world = 1;
+  std::function<void()> barrier = [] {};
 };
 
 struct TaskResult {
-  nlohmann::json scores;  // task-specific numbers, also written to <out>/results.json
+  nlohmann::json scores;  // task-specific numbers, also written to <out>/results.json (rank 0 only)
   std::string answers_file;
   int64_t answered_now = 0, reused = 0;
 };
