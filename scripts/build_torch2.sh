@@ -38,7 +38,8 @@ cmake -S . -B build-torch2 "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
     -DVISTA_CUDA_RUNTIME="$NVIDIA/cuda_runtime/lib/libcudart.so.12" \
     -DCUDA_NVRTC_LIB="$NVIDIA/cuda_nvrtc/lib/libnvrtc.so.12" \
     -DVISTA_NCCL_INCLUDE_DIR="$NVIDIA/nccl/include" \
-    -DVISTA_CUDA_INCLUDE_DIR="$CUDA_INCLUDES" > build-torch2/configure.log \
+    -DVISTA_CUDA_INCLUDE_DIR="$CUDA_INCLUDES" \
+    -DVISTA_TORCHRUN="$VENV/bin/torchrun" > build-torch2/configure.log \
   || { cat build-torch2/configure.log >&2; exit 1; }
 cmake --build build-torch2 -j "$JOBS"
 echo "build_torch2: $(build-torch2/vista --version)"

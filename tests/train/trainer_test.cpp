@@ -180,6 +180,34 @@ TEST(Trainer, BadSamplesAreSkippedAndCounted) {
   expect_error_containing([&] { train::run_training(train::parse_train_config(stop)); }, {"does-not-exist.png"});
 }
 
+// A record whose sequence after image expansion does not fit the LLM's positions is found before
+// any forward (in a data-parallel run, a rank that crashed on it would hang the others) and is a
+// bad sample like any other.
+TEST(Trainer, SequencesLongerThanTheLlmPositionsAreBadSamples) {
+  TempDir dir;
+  auto& s = setup();
+  auto records = nlohmann::json::parse(std::ifstream(s.files.finetune_json));
+  size_t with_image = 0;
+  while (!records[with_image].contains("image")) ++with_image;
+  std::string long_text;
+  for (int i = 0; i < 1500; ++i) long_text += "word ";
+  records[with_image]["conversations"][0]["value"] = records[with_image]["conversations"][0]["value"].get<std::string>() + long_text;
+  std::ofstream(dir.file("long.json")) << records.dump();
+  auto c = config(dir.file("run"));
+  c["data"]["path"] = dir.file("long.json");
+  c["data"]["max_length"] = 8192;  // no truncation to save it
+  c["data"]["max_bad_fraction"] = 0.5;
+  c["train"]["max_steps"] = 11;    // one epoch of 20 samples
+  const auto r = train::run_training(train::parse_train_config(c));
+  EXPECT_TRUE(r.finished);
+  EXPECT_EQ(r.bad_samples, 1);
+  auto stop = c;
+  stop["run_dir"] = dir.file("stop");
+  stop["data"]["bad_sample_policy"] = "stop";
+  expect_error_containing([&] { train::run_training(train::parse_train_config(stop)); },
+                          {"max_position_embeddings 1024", "after image expansion"});
+}
+
 TEST(Trainer, StagesFreezeWhatTheRecipeSays) {
   auto model = models::load_multimodal(testdata("oracle_v1/llava_vista/model"), {testdata("oracle_v1/clip_vision/model")});
   const auto t = io::load_safetensors(testdata("oracle_v1/llava_vista/tensors.safetensors"));
