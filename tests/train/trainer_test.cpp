@@ -56,6 +56,25 @@ double weight_distance(const std::string& a_dir, const std::string& b_dir) {
   return std::sqrt(sum);
 }
 
+// Over one epoch of `records` (20 samples) with one bad record: skipped and counted by default,
+// the end of the run under bad_sample_policy=stop, with a message holding every needle.
+void expect_one_bad_sample(const TempDir& dir, const nlohmann::json& records, const nlohmann::json& data,
+                           std::initializer_list<std::string> needles) {
+  std::ofstream(dir.file("records.json")) << records.dump();
+  auto c = config(dir.file("run"));
+  c["data"]["path"] = dir.file("records.json");
+  c["data"]["max_bad_fraction"] = 0.5;
+  if (data.is_object()) c["data"].merge_patch(data);
+  c["train"]["max_steps"] = 11;  // one epoch of 20 samples, so the bad record is met
+  const auto r = train::run_training(train::parse_train_config(c));
+  EXPECT_TRUE(r.finished);
+  EXPECT_EQ(r.bad_samples, 1);
+  auto stop = c;
+  stop["run_dir"] = dir.file("stop");
+  stop["data"]["bad_sample_policy"] = "stop";
+  expect_error_containing([&] { train::run_training(train::parse_train_config(stop)); }, needles);
+}
+
 }  // namespace
 
 TEST(Schedule, MatchesHuggingFaceFormulaAndMethodStepCounts) {
@@ -166,18 +185,7 @@ TEST(Trainer, BadSamplesAreSkippedAndCounted) {
   auto& s = setup();
   auto records = nlohmann::json::parse(std::ifstream(s.files.finetune_json));
   records[0]["image"] = "does-not-exist.png";
-  std::ofstream(dir.file("bad.json")) << records.dump();
-  auto c = config(dir.file("run"));
-  c["data"]["path"] = dir.file("bad.json");
-  c["data"]["max_bad_fraction"] = 0.5;
-  c["train"]["max_steps"] = 11;  // one epoch of 20 samples, so the bad record is met
-  const auto r = train::run_training(train::parse_train_config(c));
-  EXPECT_TRUE(r.finished);
-  EXPECT_GE(r.bad_samples, 1);
-  auto stop = c;
-  stop["run_dir"] = dir.file("stop");
-  stop["data"]["bad_sample_policy"] = "stop";
-  expect_error_containing([&] { train::run_training(train::parse_train_config(stop)); }, {"does-not-exist.png"});
+  expect_one_bad_sample(dir, records, {}, {"does-not-exist.png"});
 }
 
 // A record whose sequence after image expansion does not fit the LLM's positions is found before
@@ -192,20 +200,8 @@ TEST(Trainer, SequencesLongerThanTheLlmPositionsAreBadSamples) {
   std::string long_text;
   for (int i = 0; i < 1500; ++i) long_text += "word ";
   records[with_image]["conversations"][0]["value"] = records[with_image]["conversations"][0]["value"].get<std::string>() + long_text;
-  std::ofstream(dir.file("long.json")) << records.dump();
-  auto c = config(dir.file("run"));
-  c["data"]["path"] = dir.file("long.json");
-  c["data"]["max_length"] = 8192;  // no truncation to save it
-  c["data"]["max_bad_fraction"] = 0.5;
-  c["train"]["max_steps"] = 11;    // one epoch of 20 samples
-  const auto r = train::run_training(train::parse_train_config(c));
-  EXPECT_TRUE(r.finished);
-  EXPECT_EQ(r.bad_samples, 1);
-  auto stop = c;
-  stop["run_dir"] = dir.file("stop");
-  stop["data"]["bad_sample_policy"] = "stop";
-  expect_error_containing([&] { train::run_training(train::parse_train_config(stop)); },
-                          {"max_position_embeddings 1024", "after image expansion"});
+  expect_one_bad_sample(dir, records, {{"max_length", 8192}},  // no truncation to save it
+                        {"max_position_embeddings 1024", "after image expansion"});
 }
 
 TEST(Trainer, StagesFreezeWhatTheRecipeSays) {
