@@ -5,9 +5,7 @@
 namespace vista::models {
 
 namespace {
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-}
+AdaptedLinear linear(int64_t in, int64_t out, bool bias) { return AdaptedLinear(in, out, bias); }
 }  // namespace
 
 LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
@@ -88,7 +86,8 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, co
 
 LlamaForCausalLMImpl::LlamaForCausalLMImpl(const io::DecoderConfig& c) : config_(c) {
   model = register_module("model", LlamaModel(c));
-  if (!c.tie_word_embeddings) lm_head = register_module("lm_head", linear(c.hidden_size, c.vocab_size, false));
+  if (!c.tie_word_embeddings)
+    lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(false)));
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {

@@ -1,5 +1,7 @@
 #include "models/model_saving.h"
 
+#include "models/lora.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -83,6 +85,10 @@ nlohmann::json config_json(const io::LlavaConfig& c, const io::VisionConfig& vis
 }  // namespace
 
 void save_multimodal(MultimodalLMImpl& model, const std::string& out_dir, const SaveOptions& options) {
+  for (const auto& p : model.named_parameters())
+    if (is_lora_parameter(p.key()))
+      fail("{}: the model carries LoRA adapters ({}); save them as an adapter checkpoint or merge them first "
+           "(vista lora merge)", out_dir, p.key());
   fs::create_directories(out_dir);
   auto config = model.config();
   const auto& vision = model.vision_config();

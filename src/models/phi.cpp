@@ -9,10 +9,10 @@ namespace vista::models {
 
 PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
     : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
-  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, num_heads_ * head_dim_));
-  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, num_kv_heads_ * head_dim_));
-  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, num_kv_heads_ * head_dim_));
-  dense = register_module("dense", torch::nn::Linear(num_heads_ * head_dim_, c.hidden_size));
+  q_proj = register_module("q_proj", AdaptedLinear(c.hidden_size, num_heads_ * head_dim_, true));
+  k_proj = register_module("k_proj", AdaptedLinear(c.hidden_size, num_kv_heads_ * head_dim_, true));
+  v_proj = register_module("v_proj", AdaptedLinear(c.hidden_size, num_kv_heads_ * head_dim_, true));
+  dense = register_module("dense", AdaptedLinear(num_heads_ * head_dim_, c.hidden_size, true));
 }
 
 torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
@@ -35,8 +35,8 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
 }
 
 PhiMLPImpl::PhiMLPImpl(const io::DecoderConfig& c) : act_(c.hidden_act) {
-  fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
-  fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+  fc1 = register_module("fc1", AdaptedLinear(c.hidden_size, c.intermediate_size, true));
+  fc2 = register_module("fc2", AdaptedLinear(c.intermediate_size, c.hidden_size, true));
 }
 
 torch::Tensor PhiMLPImpl::forward(const torch::Tensor& x_BTD) { return fc2->forward(activation(act_, fc1->forward(x_BTD))); }

@@ -4,6 +4,7 @@
 // and an lm_head with bias.
 #include <torch/torch.h>
 
+#include "models/adapted_linear.h"
 #include "models/causal_lm.h"
 
 namespace vista::models {
@@ -13,7 +14,7 @@ class PhiAttentionImpl : public torch::nn::Module {
   explicit PhiAttentionImpl(const io::DecoderConfig& config);
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
                         LayerCache* cache = nullptr);
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, dense{nullptr};
+  AdaptedLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, dense{nullptr};
 
  private:
   int64_t num_heads_, num_kv_heads_, head_dim_;
@@ -24,7 +25,7 @@ class PhiMLPImpl : public torch::nn::Module {
  public:
   explicit PhiMLPImpl(const io::DecoderConfig& config);
   torch::Tensor forward(const torch::Tensor& x_BTD);
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  AdaptedLinear fc1{nullptr}, fc2{nullptr};
 
  private:
   std::string act_;
