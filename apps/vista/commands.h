@@ -24,6 +24,7 @@ CommandRunner add_demo_command(CLI::App& app);
 CommandRunner add_generate_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
 CommandRunner add_eval_command(CLI::App& app);
+CommandRunner add_lora_command(CLI::App& app);
 // Registers "dist" with its "check" subcommand.
 CommandRunner add_dist_command(CLI::App& app);
 

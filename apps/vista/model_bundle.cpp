@@ -3,12 +3,20 @@
 #include <filesystem>
 
 #include "models/model_loading.h"
+#include "train/lora_setup.h"
 #include "util/error.h"
 
 namespace vista::app {
 
 ModelBundle load_model_bundle(const std::string& model_dir, const std::string& tokenizer_dir,
                               const std::string& vision_tower_dir, const std::string& device) {
+  if (train::is_adapter_checkpoint(model_dir)) {  // a LoRA run's folder: base + adapters, unmerged
+    auto adapter = train::load_adapter_model(model_dir, torch::Device(device));
+    const auto processor = model_dir + "/preprocessor_config.json";
+    return ModelBundle{adapter.model,
+                       text::Tokenizer::from_dir(tokenizer_dir.empty() ? adapter.config.data.tokenizer : tokenizer_dir),
+                       image::load_processor_config(processor)};
+  }
   models::LoadOptions load;
   load.device = torch::Device(device);
   load.vision_tower_dir = vision_tower_dir;

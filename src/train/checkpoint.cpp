@@ -60,6 +60,16 @@ void load_projector(const std::string& path, models::MultimodalLMImpl& model) {
 std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model,
                             const std::map<std::string, torch::Tensor>& optimizer_state, const TrainerState& state,
                             io::Layout layout, int64_t keep_last, const CheckpointRanks& ranks) {
+  const WeightsWriter write = [&](const std::string& dir) {
+    models::save_multimodal(model, dir, {layout});
+    save_projector(dir + "/mm_projector.safetensors", model);
+  };
+  return save_checkpoint(run_dir, write, optimizer_state, state, keep_last, ranks);
+}
+
+std::string save_checkpoint(const std::string& run_dir, const WeightsWriter& write_weights,
+                            const std::map<std::string, torch::Tensor>& optimizer_state, const TrainerState& state,
+                            int64_t keep_last, const CheckpointRanks& ranks) {
   const fs::path root = fs::path(run_dir) / "checkpoints";
   const auto name = fmt::format("step-{:07d}", state.step);
   const fs::path final_dir = root / name, tmp = root / (name + ".tmp");
@@ -67,8 +77,7 @@ std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl
     fs::create_directories(root);
     fs::remove_all(tmp);
     fs::create_directories(tmp / "optimizer");
-    models::save_multimodal(model, tmp.string(), {layout});
-    save_projector((tmp / "mm_projector.safetensors").string(), model);
+    write_weights(tmp.string());
     io::save_safetensors((tmp / "rng_state.safetensors").string(),
                          {{"torch_cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
   }
@@ -133,8 +142,9 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
     if (fs::file_size(file) != size.get<uint64_t>())
       return fmt::format("{} has {} bytes, {} were written", file.string(), fs::file_size(file), size.get<uint64_t>());
   }
+  const bool adapters = fs::exists(fs::path(dir) / "adapter_model.safetensors");
   try {
-    io::SafetensorsFile::open((fs::path(dir) / "model.safetensors").string());
+    io::SafetensorsFile::open((fs::path(dir) / (adapters ? "adapter_model.safetensors" : "model.safetensors")).string());
   } catch (const Error& e) {
     return std::string(e.what());
   }
@@ -162,6 +172,10 @@ void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model)
   models::load_strict(model, models::CheckpointReader::open(dir), layout);
   if (!layout.skipped_module_prefixes.empty())  // official layout: the tower sits in vision_tower/
     models::load_strict(*model.vision_tower, models::CheckpointReader::open(dir + "/vision_tower"), {});
+  restore_rng(dir);
+}
+
+void restore_rng(const std::string& dir) {
   const auto rng = io::load_safetensors(dir + "/rng_state.safetensors");
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng.at("torch_cpu_generator"));

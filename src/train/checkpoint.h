@@ -39,6 +39,12 @@ struct CheckpointRanks {
 
 // Writes <run_dir>/checkpoints/step-XXXXXXX (and removes all but the newest keep_last). Every rank
 // calls it at the same step with the optimizer state it owns ("<param>.exp_avg", ...).
+// `write_weights(dir)` writes the model (rank 0 only): the whole model, or a LoRA run's adapters.
+using WeightsWriter = std::function<void(const std::string& dir)>;
+std::string save_checkpoint(const std::string& run_dir, const WeightsWriter& write_weights,
+                            const std::map<std::string, torch::Tensor>& optimizer_state, const TrainerState& state,
+                            int64_t keep_last, const CheckpointRanks& ranks = {});
+// The whole model in `layout` (+ mm_projector.safetensors).
 std::string save_checkpoint(const std::string& run_dir, models::MultimodalLMImpl& model,
                             const std::map<std::string, torch::Tensor>& optimizer_state, const TrainerState& state,
                             io::Layout layout, int64_t keep_last, const CheckpointRanks& ranks = {});
@@ -53,6 +59,7 @@ std::optional<std::string> checkpoint_problem(const std::string& dir);
 TrainerState read_trainer_state(const std::string& dir);
 // Loads weights into `model` (strict) and restores the RNG.
 void restore_checkpoint(const std::string& dir, models::MultimodalLMImpl& model);
+void restore_rng(const std::string& dir);
 // The optimizer state of `slices`, from whichever shards of the checkpoint hold it.
 void restore_optimizer(const std::string& dir, torch::optim::AdamW& optimizer, const std::vector<OptimizedSlice>& slices);
 

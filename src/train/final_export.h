@@ -6,11 +6,17 @@
 
 #include "image/processor_config.h"
 #include "models/multimodal_lm.h"
+#include "train/freezing.h"
 #include "train/train_config.h"
 
 namespace vista::train {
 
 std::string export_final_model(const TrainConfig& config, models::MultimodalLMImpl& model,
                                const image::ImageProcessorConfig& processor);
+// A LoRA run's final folder: the adapter checkpoint (adapters + projector, base named by path and
+// hash), the run's config and processor. `vista lora merge` turns it into a plain model;
+// generate and eval load it as it is.
+std::string export_final_adapter(const TrainConfig& config, const StageParameters& trainables,
+                                 const std::string& base_hash, const image::ImageProcessorConfig& processor);
 
 }  // namespace vista::train

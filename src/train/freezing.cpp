@@ -1,16 +1,20 @@
 #include "train/freezing.h"
 
+#include "models/lora.h"
 #include "util/error.h"
 
 namespace vista::train {
 
-StageParameters freeze_for_stage(models::MultimodalLMImpl& model, const std::string& stage, bool unfreeze_vision) {
+StageParameters freeze_for_stage(models::MultimodalLMImpl& model, const std::string& stage, bool unfreeze_vision,
+                                 bool lora) {
   if (stage != "pretrain" && stage != "finetune") fail("unknown stage '{}' (expected pretrain or finetune)", stage);
   StageParameters out;
   const bool finetune = stage == "finetune";
   for (auto& p : model.named_parameters()) {
     const auto& key = p.key();
-    const bool train = key.rfind("projector.", 0) == 0 || (finetune && key.rfind("language_model.", 0) == 0) ||
+    const bool llm = key.rfind("language_model.", 0) == 0;
+    const bool train = key.rfind("projector.", 0) == 0 ||
+                       (finetune && llm && (lora ? models::is_lora_parameter(key) : true)) ||
                        (unfreeze_vision && key.rfind("vision_tower.", 0) == 0);
     p.value().set_requires_grad(train);
     if (!train) continue;

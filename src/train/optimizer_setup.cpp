@@ -1,25 +1,50 @@
 #include "train/optimizer_setup.h"
 
+#include <algorithm>
+
 #include "util/error.h"
 #include "util/torch_compat.h"
 
 namespace vista::train {
 
-std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& o) {
-  auto options = [&](double wd) {
+ScheduledAdamW make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& o,
+                          const std::vector<double>& lr_of_param) {
+  auto options = [&](double lr, double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(wd));
+        torch::optim::AdamWOptions(lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(wd));
   };
-  std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& s : slices) (s.decay ? decay : no_decay).push_back(s.tensor);
+  std::vector<double> rates;  // in order of first appearance
+  for (const auto& s : slices) {
+    const double lr = lr_of_param.empty() ? o.lr : lr_of_param.at(s.param);
+    if (std::find(rates.begin(), rates.end(), lr) == rates.end()) rates.push_back(lr);
+  }
+  ScheduledAdamW out;
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (!decay.empty()) groups.emplace_back(decay, options(o.weight_decay));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
-  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(o.lr));
+  for (const double lr : rates) {
+    std::vector<torch::Tensor> decay, no_decay;
+    for (const auto& s : slices)
+      if ((lr_of_param.empty() ? o.lr : lr_of_param.at(s.param)) == lr) (s.decay ? decay : no_decay).push_back(s.tensor);
+    if (!decay.empty()) {
+      groups.emplace_back(decay, options(lr, o.weight_decay));
+      out.base_lr.push_back(lr);
+    }
+    if (!no_decay.empty()) {
+      groups.emplace_back(no_decay, options(lr, 0.0));
+      out.base_lr.push_back(lr);
+    }
+  }
+  out.adamw = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(o.lr));
+  return out;
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+void ScheduledAdamW::set_lr_factor(double factor) {
+  auto& groups = adamw->param_groups();
+  for (size_t g = 0; g < groups.size(); ++g)
+    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(base_lr[g] * factor);
+}
+
+double ScheduledAdamW::lr(size_t group) const {
+  return static_cast<const torch::optim::AdamWOptions&>(adamw->param_groups().at(group).options()).lr();
 }
 
 namespace {

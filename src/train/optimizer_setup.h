@@ -25,10 +25,19 @@ struct OptimizedSlice {
   bool decay = true;     // AdamW weight decay (not for biases and norms)
 };
 
-// Two groups as the HF trainer makes them: with weight decay, and without (biases, norms).
-std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& optim);
+// AdamW whose groups keep their own base learning rate, all following one schedule.
+struct ScheduledAdamW {
+  std::unique_ptr<torch::optim::AdamW> adamw;
+  std::vector<double> base_lr;  // per parameter group
+  // Every group's learning rate = its base x factor (the schedule's value for this step).
+  void set_lr_factor(double factor);
+  double lr(size_t group = 0) const;
+};
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+// Groups as the HF trainer makes them (with weight decay, and without: biases, norms), per base
+// learning rate: `lr_of_param[i]` for trainable parameter i (empty: optim.lr for all).
+ScheduledAdamW make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& optim,
+                          const std::vector<double>& lr_of_param = {});
 
 // "<name>@<start>.exp_avg" / ".exp_avg_sq" (flat) and ".step" for every slice that has state.
 std::map<std::string, torch::Tensor> adamw_state_tensors(torch::optim::AdamW& optimizer,

@@ -56,7 +56,7 @@ ParallelStepResult bench_parallel_step(const std::string& path, dist::Communicat
     (parallel.distributed() ? objectives::data_parallel_loss(terms, counts[0], counts[1], options) : terms.total).backward();
     parallel.reduce_gradients();
     parallel.clip_gradients(bench.clip_norm);
-    optimizer->step();
+    optimizer.adamw->step();
     parallel.clear_gradients();
     parallel.share_updated_parameters();
     return std::pair{std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
@@ -78,7 +78,7 @@ ParallelStepResult bench_parallel_step(const std::string& path, dist::Communicat
   r.step_s = median(times);
   r.comm_wait_s = median(waits);
   r.peak_rss_mb = peak_rss_mb();
-  for (const auto& [key, t] : adamw_state_tensors(*optimizer, parallel.slices()))
+  for (const auto& [key, t] : adamw_state_tensors(*optimizer.adamw, parallel.slices()))
     r.optimizer_state_mb += static_cast<double>(t.numel() * t.element_size()) / (1024.0 * 1024.0);
   return r;
 }

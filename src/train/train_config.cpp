@@ -12,52 +12,55 @@ namespace vista::train {
 
 namespace {
 
-// METHOD.md §5.2. Data paths are placeholders the user overrides (data.path=..., data.images=...).
+// The paper's recipes; the -lora presets take LLaVA's finetune_lora.sh values (r 128, alpha 256,
+// dropout 0.05, lr 2e-4, projector lr 2e-5). Data paths are placeholders the user overrides (data.path=..., data.images=...).
 const char* kPresets = R"({
  "llava-1.5-7b-pretrain": {
    "run_dir": "runs/llava-1.5-7b-pretrain",
-   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5",
-             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
-   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "lmsys/vicuna-7b-v1.5",
-            "template": "plain", "image_aspect_ratio": "square", "max_length": 2048, "group_by_modality_length": false},
-   "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
-             "save_every": 500, "keep_last": 2},
+   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
+   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "lmsys/vicuna-7b-v1.5", "template": "plain", "image_aspect_ratio": "square", "max_length": 2048, "group_by_modality_length": false},
+   "optim": {"lr": 0.001, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
  "llava-1.5-7b-finetune": {
    "run_dir": "runs/llava-1.5-7b-finetune",
-   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5",
-             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch",
-             "projector_init": "runs/llava-1.5-7b-pretrain/final/mm_projector.safetensors"},
-   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5",
-            "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
-   "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
-             "save_every": 500, "keep_last": 2},
+   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/llava-1.5-7b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5", "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
+   "optim": {"lr": 2e-05, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
  "tinyllava-3b-pretrain": {
    "run_dir": "runs/tinyllava-3b-pretrain",
-   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2",
-             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
-   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "microsoft/phi-2",
-            "template": "pretrain", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": false},
-   "optim": {"lr": 1e-3, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true,
-             "save_every": 500, "keep_last": 2},
+   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch"},
+   "data": {"path": "blip_laion_cc_sbu_558k.json", "images": "LLaVA-Pretrain/images", "tokenizer": "microsoft/phi-2", "template": "pretrain", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": false},
+   "optim": {"lr": 0.001, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "pretrain", "epochs": 1, "per_device_batch": 32, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
  "tinyllava-3b-finetune": {
    "run_dir": "runs/tinyllava-3b-finetune",
-   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2",
-             "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch",
-             "projector_init": "runs/tinyllava-3b-pretrain/final/mm_projector.safetensors"},
-   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2",
-            "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
-   "optim": {"lr": 2e-5, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true, "gradient_checkpointing": true,
-             "save_every": 500, "keep_last": 2},
+   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/tinyllava-3b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2", "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
+   "optim": {"lr": 2e-05, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ },
+ "llava-1.5-7b-finetune-lora": {
+   "run_dir": "runs/llava-1.5-7b-finetune-lora",
+   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/llava-1.5-7b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5", "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
+   "optim": {"lr": 0.0002, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2, "lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}},
+   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+ },
+ "tinyllava-3b-finetune-lora": {
+   "run_dir": "runs/tinyllava-3b-finetune-lora",
+   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/tinyllava-3b-pretrain/final/mm_projector.safetensors"},
+   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2", "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
+   "optim": {"lr": 0.0002, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
+   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2, "lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}},
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  }
 })";
@@ -289,6 +292,25 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.get("stop_after_steps", t.stop_after_steps);
     s.get("plot", t.plot);
     s.get("zero", t.zero);
+    {
+      auto l = s.sub("lora");
+      l.get("enabled", t.lora.enabled);
+      l.get("r", t.lora.r);
+      l.get("alpha", t.lora.alpha);
+      l.get("dropout", t.lora.dropout);
+      l.get("targets", t.lora.targets);
+      l.get("lr", t.lora.lr);
+      l.get("projector_lr", t.lora.projector_lr);
+      l.finish();
+      require_at_least<int64_t>("train.lora.r", t.lora.r, 1);
+      require_finite_range("train.lora.alpha", t.lora.alpha, 0.0, 1e6, true, false);
+      require_finite_range("train.lora.dropout", t.lora.dropout, 0.0, 1.0, false, true);
+      if (t.lora.lr != -1) require_finite_range("train.lora.lr", t.lora.lr, 0.0, 1e3, true, false);
+      if (t.lora.projector_lr != -1)
+        require_finite_range("train.lora.projector_lr", t.lora.projector_lr, 0.0, 1e3, true, false);
+      if (t.lora.enabled && t.stage != "finetune")
+        fail("config: train.lora.enabled needs train.stage = finetune (stage 1 trains the projector only)");
+    }
     s.finish();
     if (t.zero < 0 || t.zero > 2)
       fail("config: train.zero is {}, expected 0 (replicated optimizer), 1 (sharded optimizer state) or 2 (sharded "

@@ -40,6 +40,17 @@ struct OptimSection {
   double max_grad_norm = 1.0;
 };
 
+// LoRA finetuning: adapters on the LLM's projections, the base frozen, the projector fully trained.
+struct LoraSection {
+  bool enabled = false;
+  int64_t r = 8;
+  double alpha = 16;
+  double dropout = 0.05;
+  std::vector<std::string> targets;  // module-path regular expressions; empty = the LLM's projections
+  double lr = -1;                    // adapters; -1 = optim.lr
+  double projector_lr = -1;          // the projector (LLaVA's mm_projector_lr); -1 = optim.lr
+};
+
 struct TrainSection {
   std::string stage = "finetune";  // pretrain: projector only; finetune: projector + LLM
   bool unfreeze_vision = false;
@@ -59,6 +70,7 @@ struct TrainSection {
   int64_t stop_after_steps = -1;   // stop as an interruption would (checkpoint written), for testing
   bool plot = true;
   int zero = 0;                    // across ranks: 0 replicated AdamW, 1 sharded state, 2 also sharded gradients
+  LoraSection lora;
 };
 
 // Multi-process runs (torchrun, SLURM or `vista train --nproc-per-node N`); ignored in one process.

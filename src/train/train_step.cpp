@@ -19,7 +19,7 @@ enum Stat { kCeSum, kTargets, kVistaSum, kAligned, kSimilaritySum, kGood, kBad, 
 
 }  // namespace
 
-StepMetrics train_step(StepInputs& in, int64_t step, double lr) {
+StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
   const auto& c = in.config;
   const int64_t accum = c.train.grad_accum;
   double loss_sum = 0, ce_sum = 0, vista_sum = 0, sim_sum = 0;
@@ -94,10 +94,10 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr) {
   const double grad_norm = in.parallel.clip_gradients(c.optim.max_grad_norm);
   if (!std::isfinite(grad_norm))
     throw TrainingStopped(fmt::format("non-finite gradient norm at step {}; samples: {}", step, fmt::join(batch_ids, ", ")));
-  set_learning_rate(in.optimizer, lr);
-  in.optimizer.step();
+  in.optimizer.set_lr_factor(lr_factor);
+  in.optimizer.adamw->step();
   if (in.parallel.distributed()) in.parallel.clear_gradients();
-  else in.optimizer.zero_grad();
+  else in.optimizer.adamw->zero_grad();
   in.parallel.share_updated_parameters();
 
   const double n = static_cast<double>(accum);
@@ -108,7 +108,7 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr) {
   m.ce = ce_sum / n;
   m.vista = vista_sum / n;
   m.similarity = sim_sum / n;
-  m.lr = lr;
+  m.lr = in.optimizer.lr();
   m.grad_norm = grad_norm;
   m.tokens = tokens;
   m.samples = in.stream.position().samples_seen;

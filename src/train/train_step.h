@@ -8,13 +8,14 @@
 #include "train/data_parallel.h"
 #include "train/data_stream.h"
 #include "train/metrics_log.h"
+#include "train/optimizer_setup.h"
 #include "train/train_config.h"
 
 namespace vista::train {
 
 struct StepInputs {
   models::MultimodalLMImpl& model;
-  torch::optim::AdamW& optimizer;
+  ScheduledAdamW& optimizer;
   DataStream& stream;
   DataParallel& parallel;
   const TrainConfig& config;
@@ -23,8 +24,8 @@ struct StepInputs {
   int64_t pad_id = 0, channels = 3, image_size = 0;
 };
 
-// Runs step number `step` (1-based) at learning rate `lr`. Throws TrainingStopped, on every rank
+// Runs step number `step` (1-based) with every group's learning rate at base x `lr_factor`. Throws TrainingStopped, on every rank
 // alike, for a non-finite loss or gradient norm or when the bad-sample policy says so.
-StepMetrics train_step(StepInputs& in, int64_t step, double lr);
+StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor);
 
 }  // namespace vista::train

@@ -18,6 +18,7 @@
 #include "train/data_stream.h"
 #include "train/final_export.h"
 #include "train/freezing.h"
+#include "train/lora_setup.h"
 #include "train/metrics_log.h"
 #include "train/model_setup.h"
 #include "train/optimizer_setup.h"
@@ -107,11 +108,20 @@ TrainResult run_training(const TrainConfig& c) {
   torch::manual_seed(c.train.seed);
   auto model = build_model(c, device);
   model->set_preprocessing(c.data.image_aspect_ratio, c.data.max_length);
-  const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision);
+  const bool lora = c.train.lora.enabled;
+  std::string base_hash;  // LoRA: the identity of the frozen base, checked on resume
+  if (lora) {
+    base_hash = base_content_hash(c);
+    const auto adapted = models::add_lora_adapters(*model, lora_options(c));
+    if (lead)
+      fmt::print(stderr, "LoRA: r {} alpha {} on {} layers; base {}\n", c.train.lora.r, c.train.lora.alpha, adapted.size(),
+                 base_hash);
+  }
+  const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision, lora);
   model->language_model->set_gradient_checkpointing(c.train.gradient_checkpointing);
   if (trainables.all.empty()) fail("stage '{}' leaves no parameter to train", c.train.stage);
   DataParallel parallel(comm.get(), trainables.all, trainables.names, c.train.zero, c.dist.bucket_mb);
-  auto optimizer = make_adamw(parallel.slices(), c.optim);
+  auto optimizer = make_adamw(parallel.slices(), c.optim, lora ? learning_rates(trainables, c) : std::vector<double>{});
 
   auto tokenizer = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_dir(c.data.tokenizer));
   data::DatasetOptions dopts;
@@ -132,8 +142,16 @@ TrainResult run_training(const TrainConfig& c) {
   TrainerState state;
   state.seed = c.train.seed;
   if (!result.resumed_from.empty()) {
-    restore_checkpoint(result.resumed_from, *model);
-    restore_optimizer(result.resumed_from, *optimizer, parallel.slices());
+    if (is_adapter_checkpoint(result.resumed_from) != lora)
+      fail("{} is {} checkpoint but train.lora.enabled is {}", result.resumed_from,
+           lora ? "a full-model" : "a LoRA adapter", lora ? "true" : "false");
+    if (lora) {
+      load_adapter_checkpoint(result.resumed_from, *model, base_hash);
+      restore_rng(result.resumed_from);
+    } else {
+      restore_checkpoint(result.resumed_from, *model);
+    }
+    restore_optimizer(result.resumed_from, *optimizer.adamw, parallel.slices());
     state = read_trainer_state(result.resumed_from);
     result.resumed_step = state.step;
     if (lead)
@@ -166,7 +184,7 @@ TrainResult run_training(const TrainConfig& c) {
   objectives::ObjectiveOptions objective;
   objective.vista_enabled = c.vista_enabled;
   objective.vista = c.vista;
-  StepInputs step_inputs{*model, *optimizer, stream, parallel, c, objective, device};
+  StepInputs step_inputs{*model, optimizer, stream, parallel, c, objective, device};
   step_inputs.pad_id = model->config().text.pad_token_id >= 0 ? model->config().text.pad_token_id : 0;
   step_inputs.channels = vcfg.num_channels;
   step_inputs.image_size = dopts.processor.do_center_crop ? dopts.processor.crop_height : dopts.processor.resize_height;
@@ -180,9 +198,12 @@ TrainResult run_training(const TrainConfig& c) {
   const bool writes_optimizer = lead || (parallel.distributed() && c.train.zero > 0);
   auto save = [&] {
     const auto optimizer_state =
-        writes_optimizer ? adamw_state_tensors(*optimizer, parallel.slices()) : std::map<std::string, torch::Tensor>{};
-    result.last_checkpoint = save_checkpoint(c.run_dir, *model, optimizer_state, state, model->config().layout,
-                                             c.train.keep_last, ranks);
+        writes_optimizer ? adamw_state_tensors(*optimizer.adamw, parallel.slices()) : std::map<std::string, torch::Tensor>{};
+    result.last_checkpoint =
+        lora ? save_checkpoint(
+                   c.run_dir, [&](const std::string& dir) { write_adapter_checkpoint(dir, trainables, c, base_hash); },
+                   optimizer_state, state, c.train.keep_last, ranks)
+             : save_checkpoint(c.run_dir, *model, optimizer_state, state, model->config().layout, c.train.keep_last, ranks);
     if (lead) fmt::print(stderr, "checkpoint written: {}\n", result.last_checkpoint);
   };
   const SignalGuard signals;
@@ -190,8 +211,7 @@ TrainResult run_training(const TrainConfig& c) {
   const double elapsed_before = state.elapsed_s;
   std::deque<std::array<double, 3>> recent;
   while (state.step < total_steps) {
-    const double lr = c.optim.lr * lr_factor(c.optim.schedule, state.step, warmup, total_steps);
-    auto m = train_step(step_inputs, state.step + 1, lr);
+    auto m = train_step(step_inputs, state.step + 1, lr_factor(c.optim.schedule, state.step, warmup, total_steps));
     ++state.step;
     ++result.steps_run;
     state.epoch = stream.position().epoch;
@@ -230,7 +250,8 @@ TrainResult run_training(const TrainConfig& c) {
   if (result.finished) {
     result.final_dir = (fs::path(c.run_dir) / "final").string();
     if (lead) {
-      export_final_model(c, *model, dopts.processor);
+      if (lora) export_final_adapter(c, trainables, base_hash, dopts.processor);
+      else export_final_model(c, *model, dopts.processor);
       fmt::print(stderr, "training finished: {} steps, final model in {}\n", state.step, result.final_dir);
     }
     if (comm) comm->barrier();  // the final folder is complete before any rank reports success
