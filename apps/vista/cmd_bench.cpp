@@ -20,6 +20,9 @@ CommandRunner add_bench_command(CLI::App& app) {
   auto recompute = std::make_shared<bool>(false);
   train->add_option("--config", *config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
   train->add_flag("--gradient-checkpointing", *recompute, "recompute decoder-layer activations in backward");
+  auto lora_r = std::make_shared<int64_t>(0);
+  train->add_option("--lora", *lora_r, "LoRA adapters of rank R on the LLM's projections instead of full finetuning")
+      ->check(CLI::Range(1, 4096));
   struct Parallel {
     int nproc = 0, zero = -1;
     std::string result, scratch = "bench-dp";
@@ -33,7 +36,7 @@ CommandRunner add_bench_command(CLI::App& app) {
   // A rank of the --nproc comparison (started by it).
   train->add_option("--zero", parallel->zero)->group("");
   train->add_option("--result", parallel->result)->group("");
-  return [config, recompute, parallel](const GlobalOptions& global) {
+  return [config, recompute, parallel, lora_r](const GlobalOptions& global) {
     if (parallel->zero >= 0) {
       const auto env = dist::read_launch_env();
       const auto comm = dist::Communicator::connect(env, "gloo", std::chrono::minutes(5));
@@ -46,7 +49,7 @@ CommandRunner add_bench_command(CLI::App& app) {
       fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
       return 0;
     }
-    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute);
+    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r);
     fmt::print("{}\n", train::step_bench_json(result));
     return 0;
   };

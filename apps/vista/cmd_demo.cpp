@@ -10,6 +10,7 @@ CommandRunner add_demo_command(CLI::App& app) {
   cmd->add_option("--tokenizer", options->tokenizer_dir, "tokenizer folder (default: the repository's mistral7b)");
   cmd->add_option("--seed", options->seed)->capture_default_str();
   cmd->add_flag("--quick", options->quick, "a few steps of everything (end-to-end check)");
+  cmd->add_flag("--lora", options->lora, "stage 2 with LoRA adapters instead of full finetuning");
   return [options](const GlobalOptions& global) {
     options->threads = global.threads;
     return demo::run_demo(*options);

@@ -13,6 +13,7 @@
 #include "image/processor_config.h"
 #include "inference/answer.h"
 #include "models/model_loading.h"
+#include "train/lora_setup.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -135,13 +136,14 @@ int run_demo(const DemoOptions& o) {
     s2["train"]["stage"] = "finetune";
     s2["train"]["per_device_batch"] = o.quick ? 4 : 8;
     s2["train"]["max_steps"] = stage2_steps;
+    if (o.lora) s2["train"]["lora"] = {{"enabled", true}, {"r", 16}, {"alpha", 32}, {"dropout", 0.05}};
     const auto r2 = train::run_training(train::parse_train_config(s2));
     arm.ce = r2.recent_ce;
     arm.vista = r2.recent_vista;
     arm.similarity = r2.recent_similarity;
     fmt::print("[3/4] {}: stage 1 {} steps, stage 2 {} steps -> {}\n", arm.name, r1.steps, r2.steps, r2.final_dir);
 
-    auto model = models::load_multimodal(r2.final_dir);
+    auto model = o.lora ? train::load_adapter_model(r2.final_dir, torch::kCPU).model : models::load_multimodal(r2.final_dir);
     const auto tok = text::Tokenizer::from_dir(tokenizer);
     const auto processor = image::load_processor_config(r2.final_dir + "/preprocessor_config.json");
     inference::Answerer answerer(*model, tok, data::get_template("vicuna_v1"), processor, image::AspectMode::kPad);

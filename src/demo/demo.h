@@ -13,6 +13,7 @@ struct DemoOptions {
   bool quick = false;         // a few steps of everything (the end-to-end test)
   uint64_t seed = 0;
   int threads = 0;
+  bool lora = false;          // stage 2 with LoRA adapters (r 16) instead of full finetuning
 };
 
 int run_demo(const DemoOptions& options);

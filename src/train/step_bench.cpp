@@ -14,6 +14,7 @@
 
 #include "io/hf_config.h"
 #include "io/json_file.h"
+#include "models/lora.h"
 #include "objectives/llava_objective.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -111,12 +112,30 @@ StepTimes step(Bench& bench, bool vista_on) {
 
 
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
-                                 bool gradient_checkpointing) {
+                                 bool gradient_checkpointing, int64_t lora_r) {
   const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());
   auto bench = build_bench(cfg);
+  if (lora_r > 0) {
+    models::LoraOptions lora;
+    lora.r = lora_r;
+    lora.alpha = 2.0 * static_cast<double>(lora_r);
+    lora.dropout = 0.05;
+    models::add_lora_adapters(*bench.model, lora);
+    bench.trainable.clear();
+    for (auto& p : bench.model->named_parameters()) {
+      const bool train = models::is_lora_parameter(p.key()) || p.key().rfind("projector.", 0) == 0;
+      p.value().set_requires_grad(train);
+      if (train) bench.trainable.push_back(p.value());
+    }
+    const auto defaults = static_cast<const torch::optim::AdamWOptions&>(bench.optimizer->defaults());
+    bench.optimizer = std::make_unique<torch::optim::AdamW>(bench.trainable, defaults);
+  }
+  int64_t trainable = 0;
+  for (const auto& p : bench.trainable) trainable += p.numel();
+  fmt::print(out, "trainable parameters: {} ({})\n", trainable, lora_r > 0 ? fmt::format("LoRA r {}", lora_r) : "full finetuning");
   const bool recompute = gradient_checkpointing || cfg.boolean_or("gradient_checkpointing", false);
   bench.model->language_model->set_gradient_checkpointing(recompute);
   fmt::print(out, "gradient checkpointing: {}\n", recompute ? "on" : "off");
@@ -137,7 +156,9 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
     return median(x);
   };
   StepBenchResult r;
-  r.name = cfg.string_or("name", path) + (recompute ? "+checkpointing" : "");
+  r.name = cfg.string_or("name", path) + (recompute ? "+checkpointing" : "") + (lora_r > 0 ? fmt::format("+lora{}", lora_r) : "");
+  r.trainable_params = trainable;
+  r.lora_r = lora_r;
   r.ce_step_s = med(ce, &StepTimes::total);
   r.vista_step_s = med(vista, &StepTimes::total);
   r.tokens = vista[0].tokens;
@@ -170,8 +191,10 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
 
 std::string step_bench_json(const StepBenchResult& r) {
   return fmt::format("{{\"bench\":\"train_step\",\"config\":\"{}\",\"step_s_median\":{:.4f},\"ce_step_s_median\":{:.4f},"
-                     "\"tokens_per_s\":{:.1f},\"peak_rss_mb\":{:.1f},\"vista_over_ce\":{:.4f}}}",
-                     r.name, r.vista_step_s, r.ce_step_s, r.tokens / r.vista_step_s, r.peak_rss_mb, r.vista_step_s / r.ce_step_s);
+                     "\"tokens_per_s\":{:.1f},\"peak_rss_mb\":{:.1f},\"vista_over_ce\":{:.4f},\"trainable_params\":{},"
+                     "\"lora_r\":{}}}",
+                     r.name, r.vista_step_s, r.ce_step_s, r.tokens / r.vista_step_s, r.peak_rss_mb, r.vista_step_s / r.ce_step_s,
+                     r.trainable_params, r.lora_r);
 }
 
 }  // namespace vista::train

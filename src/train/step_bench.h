@@ -32,11 +32,14 @@ struct StepBenchResult {
   std::string name;
   double ce_step_s = 0, vista_step_s = 0, vista_term_s = 0, peak_rss_mb = 0;
   int64_t tokens = 0;  // LLM positions per step (text + image tokens)
+  int64_t trainable_params = 0;
+  int64_t lora_r = 0;  // 0: full finetuning (projector + LLM)
 };
 
 // Runs CE and CE+VISTA steps interleaved; prints the breakdown to `out`.
+// lora_r > 0: LoRA adapters of that rank (alpha 2r) on the LLM's projections, the base frozen.
 StepBenchResult bench_train_step(const std::string& config_path, int threads_override, std::ostream& out,
-                                 bool gradient_checkpointing = false);
+                                 bool gradient_checkpointing = false, int64_t lora_r = 0);
 // One JSON line: step_s_median (CE+VISTA), ce_step_s_median, tokens_per_s, peak_rss_mb, vista_over_ce.
 std::string step_bench_json(const StepBenchResult& result);
 

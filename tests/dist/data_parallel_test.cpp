@@ -274,3 +274,21 @@ TEST(DataParallel, AKilledRankEndsTheOthersAndResumeAutoFinishes) {
   EXPECT_TRUE(fs::exists(dir.file("killed/final/model.safetensors")));
   EXPECT_EQ(run_metrics(dir.file("killed")).back()["step"], 40);
 }
+
+TEST(DataParallel, LoraOnTwoRanksMatchesOneProcess) {
+  TempDir dir;
+  const nlohmann::json lora = {{"train", {{"lora", {{"enabled", true}, {"r", 4}, {"alpha", 8}, {"dropout", 0.0}}}}}};
+  ASSERT_EQ(run(write_config(dir, "one", 6, 1, lora), 0, dir.file("one.log")), 0) << read_text(dir.file("one.log"));
+  ASSERT_EQ(run(write_config(dir, "two", 3, 1, lora), 2, dir.file("two.log")), 0) << read_text(dir.file("two.log"));
+  expect_same_steps(dir.file("one"), dir.file("two"));
+  const auto a = load_safetensors(dir.file("one/final/adapter_model.safetensors"));
+  const auto b = load_safetensors(dir.file("two/final/adapter_model.safetensors"));
+  ASSERT_EQ(a.size(), b.size());
+  double apart = 0, moved = 0;
+  for (const auto& [name, t] : a) {
+    apart += (t - b.at(name)).to(torch::kFloat64).pow(2).sum().item<double>();
+    if (name.find("lora_B") != std::string::npos) moved += t.to(torch::kFloat64).pow(2).sum().item<double>();
+  }
+  EXPECT_GT(moved, 0.0);  // B starts at zero: this is how far training took the adapters
+  EXPECT_LT(std::sqrt(apart), kWeightTolerance * std::sqrt(moved));
+}
