@@ -26,6 +26,18 @@ models::LoraOptions lora_options(const TrainConfig& c) {
   return o;
 }
 
+torch::ScalarType lora_base_dtype(const TrainConfig& c, torch::Device device) {
+  const auto& d = c.train.lora.base_dtype;
+  if (d == "bfloat16" || (d == "auto" && device.is_cuda() && c.train.bf16)) return torch::kBFloat16;
+  return torch::kFloat32;
+}
+
+void keep_frozen_llm_in(models::MultimodalLMImpl& model, torch::ScalarType dtype) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.language_model->parameters())
+    if (!p.requires_grad() && p.scalar_type() != dtype) p.set_data(p.to(dtype));
+}
+
 std::vector<std::string> base_weight_files(const TrainConfig& c) {
   std::vector<std::string> files;
   auto add_folder = [&](const std::string& dir) {

@@ -14,6 +14,11 @@ namespace vista::train {
 
 models::LoraOptions lora_options(const TrainConfig& config);
 
+// train.lora.base_dtype resolved for this device; bfloat16 converts the frozen LLM weights in place
+// (half their memory; the forward runs under bf16 autocast anyway).
+torch::ScalarType lora_base_dtype(const TrainConfig& config, torch::Device device);
+void keep_frozen_llm_in(models::MultimodalLMImpl& model, torch::ScalarType dtype);
+
 // The weight files the base model of this run is built from, and their content hash.
 std::vector<std::string> base_weight_files(const TrainConfig& config);
 std::string base_content_hash(const TrainConfig& config);

@@ -301,7 +301,12 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       l.get("targets", t.lora.targets);
       l.get("lr", t.lora.lr);
       l.get("projector_lr", t.lora.projector_lr);
+      l.get("base_dtype", t.lora.base_dtype);
       l.finish();
+      if (t.lora.base_dtype != "auto" && t.lora.base_dtype != "float32" && t.lora.base_dtype != "bfloat16")
+        fail("config: train.lora.base_dtype is '{}', expected 'auto', 'float32' or 'bfloat16'", t.lora.base_dtype);
+      if (t.lora.base_dtype == "bfloat16" && !t.bf16)
+        fail("config: train.lora.base_dtype = bfloat16 needs train.bf16 = true (the forward must run under autocast)");
       require_at_least<int64_t>("train.lora.r", t.lora.r, 1);
       require_finite_range("train.lora.alpha", t.lora.alpha, 0.0, 1e6, true, false);
       require_finite_range("train.lora.dropout", t.lora.dropout, 0.0, 1.0, false, true);

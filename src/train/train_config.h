@@ -49,6 +49,9 @@ struct LoraSection {
   std::vector<std::string> targets;  // module-path regular expressions; empty = the LLM's projections
   double lr = -1;                    // adapters; -1 = optim.lr
   double projector_lr = -1;          // the projector (LLaVA's mm_projector_lr); -1 = optim.lr
+  // The frozen LLM weights: auto = bfloat16 on CUDA with train.bf16, else float32; float32;
+  // bfloat16 (needs train.bf16: the forward runs under autocast).
+  std::string base_dtype = "auto";
 };
 
 struct TrainSection {

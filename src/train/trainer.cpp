@@ -118,6 +118,11 @@ TrainResult run_training(const TrainConfig& c) {
                  base_hash);
   }
   const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision, lora);
+  if (lora) {
+    const auto dtype = lora_base_dtype(c, device);
+    keep_frozen_llm_in(*model, dtype);
+    result.lora_base_dtype = c10::toString(dtype);
+  }
   model->language_model->set_gradient_checkpointing(c.train.gradient_checkpointing);
   if (trainables.all.empty()) fail("stage '{}' leaves no parameter to train", c.train.stage);
   DataParallel parallel(comm.get(), trainables.all, trainables.names, c.train.zero, c.dist.bucket_mb);

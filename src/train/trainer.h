@@ -22,6 +22,7 @@ struct TrainResult {
   // Means over the last 20 steps whose batches held images (text-only batches have no VISTA term).
   double recent_ce = 0, recent_vista = 0, recent_similarity = 0;
   int64_t bad_samples = 0;
+  std::string lora_base_dtype;  // LoRA runs: the dtype the frozen LLM weights were kept in
 };
 
 TrainResult run_training(const TrainConfig& config);

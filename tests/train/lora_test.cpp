@@ -181,3 +181,21 @@ TEST(Lora, ACheckpointOnAnotherBaseIsRefusedWithBothHashes) {
   c["train"].erase("stop_after_steps");
   expect_error_containing([&] { train::run_training(train::parse_train_config(c)); }, {"content hash", "hashes to"});
 }
+
+// train.lora.base_dtype = bfloat16 keeps the frozen LLM in bf16 under bf16 autocast; the adapters
+// and the projector stay float32 and train.
+TEST(Lora, ABfloat16BaseTrainsUnderAutocast) {
+  TempDir dir;
+  auto c = lora_config(dir.file("run"), 3);
+  c["train"]["bf16"] = true;
+  c["train"]["lora"]["base_dtype"] = "bfloat16";
+  const auto r = train::run_training(train::parse_train_config(c));
+  EXPECT_TRUE(r.finished);
+  EXPECT_EQ(r.lora_base_dtype, "BFloat16");
+  for (const auto& m : run_metrics(dir.file("run"))) EXPECT_TRUE(std::isfinite(m["loss"].get<double>()));
+  for (const auto& [name, t] : io::load_safetensors(r.final_dir + "/adapter_model.safetensors"))
+    EXPECT_EQ(t.scalar_type(), torch::kFloat32) << name;
+  auto bad = lora_config(dir.file("bad"), 3);
+  bad["train"]["lora"]["base_dtype"] = "bfloat16";  // without train.bf16
+  expect_error_containing([&] { train::parse_train_config(bad); }, {"train.lora.base_dtype", "train.bf16"});
+}
