@@ -1,5 +1,5 @@
 #pragma once
-// Batches examples into right-padded tensors (METHOD.md §3.5).
+// Batches examples into right-padded tensors (docs/method.md §2.4).
 #include <torch/torch.h>
 
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// LLaVA conversation records and the prompt templates of METHOD.md §3.2 (byte-exact strings).
+// LLaVA conversation records and the prompt templates of docs/method.md §2.1 (byte-exact strings).
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// Tokenization of a rendered prompt with image placeholders (METHOD.md §3.3) and its label
+// Tokenization of a rendered prompt with image placeholders (docs/method.md §2.2) and its label
 // spans (§3.4), found from prompt prefixes that end at stable boundaries.
 #include <string>
 #include <vector>

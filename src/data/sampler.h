@@ -1,6 +1,6 @@
 #pragma once
 // The training order of LLaVA's LengthGroupedSampler with group_by_modality_length
-// (METHOD.md §3.7), deterministic by seed.
+// (docs/method.md §2.5), deterministic by seed.
 #include <cstdint>
 #include <vector>
 

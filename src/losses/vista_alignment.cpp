@@ -43,7 +43,7 @@ VistaTerms vista_alignment(const torch::Tensor& hidden_BTD, const torch::Tensor&
   const int64_t P = text_embeds_PD.size(0);
 
   // At least float32, and one dtype for both sides: the released code subtracts bf16/fp16
-  // embeddings from a float32 state and its backward fails (METHOD.md §4.5.1). float64 inputs
+  // embeddings from a float32 state and its backward fails (docs/method.md §3.2). float64 inputs
   // stay float64 so gradients can be checked by finite differences.
   const auto compute = torch::promote_types(torch::promote_types(hidden_BTD.scalar_type(), text_embeds_PD.scalar_type()),
                                             torch::kFloat32);

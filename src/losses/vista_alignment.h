@@ -1,5 +1,5 @@
 #pragma once
-// The VISTA alignment term (METHOD.md §4.2, §4.6): pulls every text-token input embedding x_t of
+// The VISTA alignment term (docs/method.md §3.2): pulls every text-token input embedding x_t of
 // a sample toward s, the final-norm hidden state at the sample's last image token, weighted by
 // position. Pure function of tensors; computed in float32 (float64 if given float64) whatever
 // the model dtype; one

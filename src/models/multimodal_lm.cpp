@@ -22,7 +22,7 @@ torch::Tensor MultimodalLMImpl::selected_vision_features(const torch::Tensor& pi
   if (vision_frozen_) no_grad.emplace();
   auto hidden_BND = vision_tower->hidden_state(pixels_BCHW, config_.mm.mm_vision_select_layer);
   // 'patch' drops token 0: CLIP's CLS, and for SigLIP (no CLS) the first patch, exactly as
-  // TinyLLaVA does (METHOD.md §2.1).
+  // TinyLLaVA does (docs/method.md §1).
   if (config_.mm.mm_vision_select_feature == "patch") hidden_BND = hidden_BND.narrow(1, 1, hidden_BND.size(1) - 1);
   return hidden_BND;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Learning-rate schedule and step counts with Hugging Face Trainer semantics (METHOD.md §5.2).
+// Learning-rate schedule and step counts with Hugging Face Trainer semantics (docs/method.md §4).
 #include <cstdint>
 #include <string>
 

@@ -95,7 +95,7 @@ struct TrainConfig {
   nlohmann::json resolved;  // the JSON after presets and overrides, as saved beside checkpoints
 };
 
-// Names of the built-in presets (METHOD.md §5.2 recipes and the demo's).
+// Names of the built-in presets (the paper's recipes, docs/method.md §4, and the demo's).
 std::vector<std::string> preset_names();
 nlohmann::json preset(const std::string& name);
 

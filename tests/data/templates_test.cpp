@@ -1,4 +1,4 @@
-// Templates render METHOD.md §3.2's strings byte for byte; label spans agree with the official
+// Templates render docs/method.md §2.1's strings byte for byte; label spans agree with the official
 // LLaVA / TinyLLaVA length arithmetic (§3.4), re-implemented here independently.
 #include <algorithm>
 

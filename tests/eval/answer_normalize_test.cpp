@@ -1,5 +1,5 @@
 // EvalAI answer normaliser against metrics_v1/answer_normalize (outputs of the official
-// EvalAIAnswerProcessor) and the METHOD.md §10 examples.
+// EvalAIAnswerProcessor) and the examples of the method spec's acceptance tests.
 #include <gtest/gtest.h>
 
 #include "eval/metrics/answer_normalize.h"

@@ -10,7 +10,7 @@ using namespace vista::losses;
 
 namespace {
 
-// METHOD.md §4.6: D=2, one image sample, s=(1,0), X=[(0,0),(1,1)], m=2, weights 0.5, 1.0.
+// docs/method.md §3.2: D=2, one image sample, s=(1,0), X=[(0,0),(1,1)], m=2, weights 0.5, 1.0.
 struct Example {
   torch::Tensor hidden = torch::tensor({1.0, 0.0}, torch::kFloat64).view({1, 1, 2});
   torch::Tensor last = torch::tensor({0});
