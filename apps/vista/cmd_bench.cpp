@@ -9,6 +9,7 @@
 #include "dist/launch_env.h"
 #include "train/parallel_bench.h"
 #include "train/step_bench.h"
+#include "util/error.h"
 
 namespace vista::app {
 
@@ -45,11 +46,12 @@ CommandRunner add_bench_command(CLI::App& app) {
       return 0;
     }
     if (parallel->nproc > 0) {
+      if (global.device != "cpu") fail("bench train --nproc compares CPU ranks over Gloo; --device {} is not supported", global.device);
       const int threads = global.threads > 0 ? global.threads : static_cast<int>(std::thread::hardware_concurrency());
       fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
       return 0;
     }
-    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r);
+    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r, global.device);
     fmt::print("{}\n", train::step_bench_json(result));
     return 0;
   };

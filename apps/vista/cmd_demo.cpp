@@ -13,6 +13,7 @@ CommandRunner add_demo_command(CLI::App& app) {
   cmd->add_flag("--lora", options->lora, "stage 2 with LoRA adapters instead of full finetuning");
   return [options](const GlobalOptions& global) {
     options->threads = global.threads;
+    options->device = global.device;
     return demo::run_demo(*options);
   };
 }

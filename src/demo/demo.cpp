@@ -112,7 +112,7 @@ int run_demo(const DemoOptions& o) {
       j["run_dir"] = (arm_dir / stage).string();
       j["loss"]["vista"] = {{"enabled", vista_on}, {"method", "l2"}, {"position_weight", "t_over_m"}};
       j["train"] = {{"seed", o.seed}, {"threads", o.threads}, {"save_every", 100000}, {"keep_last", 1}, {"resume", "none"},
-                    {"log_every", 20}};
+                    {"log_every", 20}, {"device", o.device}};
       j["data"] = {{"tokenizer", tokenizer}, {"images", files.images}, {"max_length", 256}};
       return j;
     };
@@ -143,7 +143,9 @@ int run_demo(const DemoOptions& o) {
     arm.similarity = r2.recent_similarity;
     fmt::print("[3/4] {}: stage 1 {} steps, stage 2 {} steps -> {}\n", arm.name, r1.steps, r2.steps, r2.final_dir);
 
-    auto model = o.lora ? train::load_adapter_model(r2.final_dir, torch::kCPU).model : models::load_multimodal(r2.final_dir);
+    models::LoadOptions load;
+    load.device = torch::Device(o.device);
+    auto model = o.lora ? train::load_adapter_model(r2.final_dir, load.device).model : models::load_multimodal(r2.final_dir, load);
     const auto tok = text::Tokenizer::from_dir(tokenizer);
     const auto processor = image::load_processor_config(r2.final_dir + "/preprocessor_config.json");
     inference::Answerer answerer(*model, tok, data::get_template("vicuna_v1"), processor, image::AspectMode::kPad);

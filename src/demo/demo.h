@@ -14,6 +14,7 @@ struct DemoOptions {
   uint64_t seed = 0;
   int threads = 0;
   bool lora = false;          // stage 2 with LoRA adapters (r 16) instead of full finetuning
+  std::string device = "cpu";  // where both stages train and the answers are generated
 };
 
 int run_demo(const DemoOptions& options);

@@ -112,7 +112,7 @@ StepTimes step(Bench& bench, bool vista_on) {
 
 
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
-                                 bool gradient_checkpointing, int64_t lora_r) {
+                                 bool gradient_checkpointing, int64_t lora_r, const std::string& device_name) {
   const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
@@ -133,6 +133,11 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
     const auto defaults = static_cast<const torch::optim::AdamWOptions&>(bench.optimizer->defaults());
     bench.optimizer = std::make_unique<torch::optim::AdamW>(bench.trainable, defaults);
   }
+  const torch::Device device(device_name);
+  bench.model->to(device);  // in place: the optimizer keeps its parameters
+  bench.batch = {bench.batch.input_ids_BL.to(device), bench.batch.attention_mask_BL.to(device),
+                 bench.batch.labels_BL.to(device), bench.batch.pixel_values_BCHW.to(device)};
+  fmt::print(out, "device: {}\n", device.str());
   int64_t trainable = 0;
   for (const auto& p : bench.trainable) trainable += p.numel();
   fmt::print(out, "trainable parameters: {} ({})\n", trainable, lora_r > 0 ? fmt::format("LoRA r {}", lora_r) : "full finetuning");

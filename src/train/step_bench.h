@@ -39,7 +39,8 @@ struct StepBenchResult {
 // Runs CE and CE+VISTA steps interleaved; prints the breakdown to `out`.
 // lora_r > 0: LoRA adapters of that rank (alpha 2r) on the LLM's projections, the base frozen.
 StepBenchResult bench_train_step(const std::string& config_path, int threads_override, std::ostream& out,
-                                 bool gradient_checkpointing = false, int64_t lora_r = 0);
+                                 bool gradient_checkpointing = false, int64_t lora_r = 0,
+                                 const std::string& device = "cpu");
 // One JSON line: step_s_median (CE+VISTA), ce_step_s_median, tokens_per_s, peak_rss_mb, vista_over_ce.
 std::string step_bench_json(const StepBenchResult& result);
 

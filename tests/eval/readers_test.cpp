@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "eval/metrics/answers_file.h"
-#include "eval/metrics/fixture_check.h"
+#include "fixtures/metrics_check.h"
 #include "eval/metrics/json_io.h"
 #include "eval/metrics/python_text.h"
 #include "eval_test_util.h"
