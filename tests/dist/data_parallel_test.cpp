@@ -13,7 +13,10 @@
 // other samples (a control run with another seed), must stay below 1e-4 (measured: ~4e-6); a
 // wrongly normalised gradient (rank means averaged instead of global sums, a bucket missed, a
 // shard not gathered) is off by percents.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -229,6 +232,20 @@ pid_t spawn_worker(const std::vector<std::string>& args, const std::vector<std::
   return pid;
 }
 
+// A TCP port nobody listens on now (the kernel's choice for port 0), so parallel tests do not collide.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t length = sizeof(addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
 // The exit code, or -1 if the process is still running after `limit`.
 int wait_for_exit(pid_t pid, std::chrono::seconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -245,7 +262,7 @@ int wait_for_exit(pid_t pid, std::chrono::seconds limit) {
 TEST(DataParallel, AKilledRankEndsTheOthersAndResumeAutoFinishes) {
   TempDir dir;
   const auto config = write_config(dir, "killed", 1, 1, {{"train", {{"max_steps", 400}, {"save_every", 5}}}});
-  const int port = 21000 + static_cast<int>(::getpid() % 20000);
+  const int port = free_port();
   std::vector<pid_t> pids;
   for (int rank = 0; rank < 2; ++rank)
     pids.push_back(spawn_worker({vista_binary(), "train", config},
