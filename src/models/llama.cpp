@@ -1,6 +1,6 @@
 #include "models/llama.h"
 
-#include "models/checkpointing.h"
+#include "models/decoder_stack.h"
 
 namespace vista::models {
 
@@ -69,16 +69,8 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, co
   const int64_t past = cache ? cache->length() : 0;
   const auto mask_B1TT =
       causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), past, dtype, config_.sliding_window);
-  auto h = inputs_embeds_BTD;
-  if (observer) observer(0, h);
-  for (size_t i = 0; i < layers->size(); ++i) {
-    auto* layer = layers->ptr(i)->as<LlamaDecoderLayerImpl>();
-    if (gradient_checkpointing && !cache)
-      h = checkpointed([layer, rope, mask_B1TT](const torch::Tensor& x) { return layer->forward(x, rope, mask_B1TT); }, h);
-    else
-      h = layer->forward(h, rope, mask_B1TT, cache ? cache->layer(i) : nullptr);
-    if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
-  }
+  auto h = run_decoder_layers<LlamaDecoderLayerImpl>(layers, inputs_embeds_BTD, rope, mask_B1TT, observer, cache,
+                                                     gradient_checkpointing);
   h = norm->forward(h);
   if (observer) observer(static_cast<int64_t>(layers->size()), h);
   return h;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "models/checkpointing.h"
+#include "models/decoder_stack.h"
 #include "models/llama.h"
 
 namespace vista::models {
@@ -67,16 +67,8 @@ torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, cons
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.rotary_dim(), config_.rope_theta, dtype);
   const auto mask = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), cache ? cache->length() : 0, dtype);
-  auto h = inputs_embeds_BTD;
-  if (observer) observer(0, h);
-  for (size_t i = 0; i < layers->size(); ++i) {
-    auto* layer = layers->ptr(i)->as<PhiDecoderLayerImpl>();
-    if (gradient_checkpointing && !cache)
-      h = checkpointed([layer, rope, mask](const torch::Tensor& x) { return layer->forward(x, rope, mask); }, h);
-    else
-      h = layer->forward(h, rope, mask, cache ? cache->layer(i) : nullptr);
-    if (observer && i + 1 < layers->size()) observer(static_cast<int64_t>(i) + 1, h);
-  }
+  auto h = run_decoder_layers<PhiDecoderLayerImpl>(layers, inputs_embeds_BTD, rope, mask, observer, cache,
+                                                   gradient_checkpointing);
   h = final_layernorm->forward(h);
   if (observer) observer(static_cast<int64_t>(layers->size()), h);
   return h;
