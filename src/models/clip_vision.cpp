@@ -6,50 +6,9 @@
 
 namespace vista::models {
 
-ClipAttentionImpl::ClipAttentionImpl(const io::VisionConfig& c)
-    : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads) {
-  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-}
-
-torch::Tensor ClipAttentionImpl::forward(const torch::Tensor& x_BND) {
-  const auto b = x_BND.size(0), n = x_BND.size(1);
-  // CLIP scales q before the product (unlike LLaMA, which divides the scores).
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  auto q = (q_proj->forward(x_BND) * scale).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto k = k_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto v = v_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto probs = torch::softmax(torch::matmul(q, k.transpose(2, 3)), -1);
-  auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
-  return out_proj->forward(out);
-}
-
-ClipMLPImpl::ClipMLPImpl(const io::VisionConfig& c) : act_(c.hidden_act) {
-  fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
-  fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
-}
-
-torch::Tensor ClipMLPImpl::forward(const torch::Tensor& x_BND) {
-  return fc2->forward(activation(act_, fc1->forward(x_BND)));
-}
-
-ClipEncoderLayerImpl::ClipEncoderLayerImpl(const io::VisionConfig& c) {
-  self_attn = register_module("self_attn", ClipAttention(c));
-  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden_size, c.layer_norm_eps));
-  mlp = register_module("mlp", ClipMLP(c));
-  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
-}
-
-torch::Tensor ClipEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
-  auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND));
-  return h + mlp->forward(layer_norm2->forward(h));
-}
-
 ClipEncoderImpl::ClipEncoderImpl(const io::VisionConfig& c) {
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(ClipEncoderLayer(c));
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(VitEncoderLayer(c, VitAttentionStyle::kClip));
 }
 
 ClipEmbeddingsImpl::ClipEmbeddingsImpl(const io::VisionConfig& c) {
@@ -94,7 +53,7 @@ torch::Tensor run_layers(ClipVisionTransformerImpl& vm, const torch::Tensor& pix
   auto h = vm.pre_layrnorm->forward(vm.embeddings->forward(pixels_BCHW));
   if (observer) observer(0, h);
   for (int64_t i = 0; i < num_layers; ++i) {
-    h = vm.encoder->layers->ptr(i)->as<ClipEncoderLayerImpl>()->forward(h);
+    h = vm.encoder->layers->ptr(i)->as<VitEncoderLayerImpl>()->forward(h);
     if (observer) observer(i + 1, h);
   }
   return h;

@@ -6,40 +6,9 @@
 #include "io/hf_config.h"
 #include "models/layers.h"
 #include "models/vision_tower.h"
+#include "models/vit_layer.h"
 
 namespace vista::models {
-
-class ClipAttentionImpl : public torch::nn::Module {
- public:
-  explicit ClipAttentionImpl(const io::VisionConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BND);
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
-
- private:
-  int64_t num_heads_, head_dim_;
-};
-TORCH_MODULE(ClipAttention);
-
-class ClipMLPImpl : public torch::nn::Module {
- public:
-  explicit ClipMLPImpl(const io::VisionConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BND);
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
-
- private:
-  std::string act_;
-};
-TORCH_MODULE(ClipMLP);
-
-class ClipEncoderLayerImpl : public torch::nn::Module {
- public:
-  explicit ClipEncoderLayerImpl(const io::VisionConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BND);
-  ClipAttention self_attn{nullptr};
-  torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
-  ClipMLP mlp{nullptr};
-};
-TORCH_MODULE(ClipEncoderLayer);
 
 class ClipEncoderImpl : public torch::nn::Module {
  public:

@@ -6,38 +6,6 @@
 
 namespace vista::models {
 
-SiglipAttentionImpl::SiglipAttentionImpl(const io::VisionConfig& c)
-    : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads) {
-  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
-}
-
-torch::Tensor SiglipAttentionImpl::forward(const torch::Tensor& x_BND) {
-  const auto b = x_BND.size(0), n = x_BND.size(1);
-  auto q = q_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto k = k_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto v = v_proj->forward(x_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  // SigLIP scales the scores (CLIP scales q); softmax in float32.
-  auto scores = torch::matmul(q, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(head_dim_)));
-  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-  auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
-  return out_proj->forward(out);
-}
-
-SiglipEncoderLayerImpl::SiglipEncoderLayerImpl(const io::VisionConfig& c) {
-  self_attn = register_module("self_attn", SiglipAttention(c));
-  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden_size, c.layer_norm_eps));
-  mlp = register_module("mlp", ClipMLP(c));
-  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
-}
-
-torch::Tensor SiglipEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
-  auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND));
-  return h + mlp->forward(layer_norm2->forward(h));
-}
-
 SiglipEmbeddingsImpl::SiglipEmbeddingsImpl(const io::VisionConfig& c) {
   patch_embedding = register_module(
       "patch_embedding",
@@ -79,7 +47,7 @@ SiglipPoolingHeadImpl::SiglipPoolingHeadImpl(const io::VisionConfig& c) {
   probe = register_parameter("probe", torch::randn({1, 1, c.hidden_size}));
   attention = register_module("attention", PoolingAttention(c));
   layernorm = register_module("layernorm", layer_norm(c.hidden_size, c.layer_norm_eps));
-  mlp = register_module("mlp", ClipMLP(c));
+  mlp = register_module("mlp", VitMLP(c));
 }
 
 torch::Tensor SiglipPoolingHeadImpl::forward(const torch::Tensor& x_BND) {
@@ -91,7 +59,7 @@ torch::Tensor SiglipPoolingHeadImpl::forward(const torch::Tensor& x_BND) {
 
 SiglipEncoderImpl::SiglipEncoderImpl(const io::VisionConfig& c) {
   layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(SiglipEncoderLayer(c));
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(VitEncoderLayer(c, VitAttentionStyle::kSiglip));
 }
 
 SiglipVisionTransformerImpl::SiglipVisionTransformerImpl(const io::VisionConfig& c) {
@@ -111,7 +79,7 @@ torch::Tensor run_layers(SiglipVisionTransformerImpl& vm, const torch::Tensor& p
   auto h = vm.embeddings->forward(pixels_BCHW);
   if (observer) observer(0, h);
   for (int64_t i = 0; i < num_layers; ++i) {
-    h = vm.encoder->layers->ptr(i)->as<SiglipEncoderLayerImpl>()->forward(h);
+    h = vm.encoder->layers->ptr(i)->as<VitEncoderLayerImpl>()->forward(h);
     if (observer) observer(i + 1, h);
   }
   return h;

@@ -9,27 +9,6 @@
 
 namespace vista::models {
 
-class SiglipAttentionImpl : public torch::nn::Module {
- public:
-  explicit SiglipAttentionImpl(const io::VisionConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BND);
-  torch::nn::Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
-
- private:
-  int64_t num_heads_, head_dim_;
-};
-TORCH_MODULE(SiglipAttention);
-
-class SiglipEncoderLayerImpl : public torch::nn::Module {
- public:
-  explicit SiglipEncoderLayerImpl(const io::VisionConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BND);
-  SiglipAttention self_attn{nullptr};
-  torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
-  ClipMLP mlp{nullptr};  // same fc1 -> act -> fc2 block
-};
-TORCH_MODULE(SiglipEncoderLayer);
-
 class SiglipEmbeddingsImpl : public torch::nn::Module {
  public:
   explicit SiglipEmbeddingsImpl(const io::VisionConfig& config);
@@ -59,7 +38,7 @@ class SiglipPoolingHeadImpl : public torch::nn::Module {
   torch::Tensor probe;
   PoolingAttention attention{nullptr};
   torch::nn::LayerNorm layernorm{nullptr};
-  ClipMLP mlp{nullptr};
+  VitMLP mlp{nullptr};
 };
 TORCH_MODULE(SiglipPoolingHead);
 

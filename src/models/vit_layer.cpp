@@ -1,0 +1,51 @@
+#include "models/vit_layer.h"
+
+#include <cmath>
+
+#include "models/layers.h"
+
+namespace vista::models {
+
+VitAttentionImpl::VitAttentionImpl(const io::VisionConfig& c, VitAttentionStyle style)
+    : num_heads_(c.num_attention_heads), head_dim_(c.hidden_size / c.num_attention_heads), style_(style) {
+  // Registration order is HF's (k, v, q, out): it fixes the order of random initialisation.
+  k_proj = register_module("k_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  v_proj = register_module("v_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  q_proj = register_module("q_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x_BND) {
+  const auto b = x_BND.size(0), n = x_BND.size(1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  auto heads = [&](const torch::Tensor& t) { return t.view({b, n, num_heads_, head_dim_}).transpose(1, 2); };
+  // q, k, v in this order, each as HF computes it: the same arithmetic, allocation for allocation.
+  const auto q = heads(style_ == VitAttentionStyle::kClip ? q_proj->forward(x_BND) * scale : q_proj->forward(x_BND));
+  const auto k = heads(k_proj->forward(x_BND)), v = heads(v_proj->forward(x_BND));
+  const auto probs = style_ == VitAttentionStyle::kClip
+                         ? torch::softmax(torch::matmul(q, k.transpose(2, 3)), -1)
+                         : torch::softmax(torch::matmul(q, k.transpose(2, 3)) * scale, -1, torch::kFloat32).to(q.scalar_type());
+  const auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
+  return out_proj->forward(out);
+}
+
+VitMLPImpl::VitMLPImpl(const io::VisionConfig& c) : act_(c.hidden_act) {
+  fc1 = register_module("fc1", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+  fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+}
+
+torch::Tensor VitMLPImpl::forward(const torch::Tensor& x_BND) { return fc2->forward(activation(act_, fc1->forward(x_BND))); }
+
+VitEncoderLayerImpl::VitEncoderLayerImpl(const io::VisionConfig& c, VitAttentionStyle style) {
+  self_attn = register_module("self_attn", VitAttention(c, style));
+  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden_size, c.layer_norm_eps));
+  mlp = register_module("mlp", VitMLP(c));
+  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
+}
+
+torch::Tensor VitEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
+  const auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND));
+  return h + mlp->forward(layer_norm2->forward(h));
+}
+
+}  // namespace vista::models
