@@ -23,8 +23,9 @@ PACKAGES=(
 # environment: it needs Python's venv module. The CUDA toolkit (nvcc) it also needs is expected on
 # the machine (the project's machines carry it; elsewhere NVIDIA's installer or nvidia-cuda-toolkit).
 if [ "${1:-}" = "--torch2" ]; then PACKAGES+=(python3 python3-venv); fi
-# The fuzzers (scripts/fuzz.sh) are built with clang: libFuzzer and the sanitizer runtimes.
-if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev); fi
+# The fuzzers (scripts/fuzz.sh) are built with clang (libFuzzer and the sanitizer runtimes);
+# scripts/check_format.sh uses clang-format.
+if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev clang-format); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
