@@ -48,20 +48,16 @@ const char* kPresets = R"({
    "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
  },
  "llava-1.5-7b-finetune-lora": {
+   "preset": "llava-1.5-7b-finetune",
    "run_dir": "runs/llava-1.5-7b-finetune-lora",
-   "model": {"vision_tower": "openai/clip-vit-large-patch14-336", "llm": "lmsys/vicuna-7b-v1.5", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/llava-1.5-7b-pretrain/final/mm_projector.safetensors"},
-   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "lmsys/vicuna-7b-v1.5", "template": "vicuna_v1", "image_aspect_ratio": "pad", "max_length": 2048, "group_by_modality_length": true},
-   "optim": {"lr": 0.0002, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 16, "grad_accum": 8, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2, "lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}},
-   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+   "optim": {"lr": 0.0002},
+   "train": {"lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}}
  },
  "tinyllava-3b-finetune-lora": {
+   "preset": "tinyllava-3b-finetune",
    "run_dir": "runs/tinyllava-3b-finetune-lora",
-   "model": {"vision_tower": "google/siglip-so400m-patch14-384", "llm": "microsoft/phi-2", "projector_type": "mlp2x_gelu", "select_layer": -2, "select_feature": "patch", "projector_init": "runs/tinyllava-3b-pretrain/final/mm_projector.safetensors"},
-   "data": {"path": "llava_v1_5_mix665k.json", "images": "data", "tokenizer": "microsoft/phi-2", "template": "phi", "image_aspect_ratio": "square", "max_length": 3072, "group_by_modality_length": true},
-   "optim": {"lr": 0.0002, "warmup_ratio": 0.03, "schedule": "cosine", "weight_decay": 0.0, "max_grad_norm": 1.0},
-   "train": {"stage": "finetune", "epochs": 1, "per_device_batch": 8, "grad_accum": 16, "bf16": true, "gradient_checkpointing": true, "save_every": 500, "keep_last": 2, "lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}},
-   "loss": {"vista": {"enabled": true, "method": "l2", "reduce": "mean", "position_weight": "t_over_m", "lambda": 1.0}}
+   "optim": {"lr": 0.0002},
+   "train": {"lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}}
  }
 })";
 
@@ -150,7 +146,14 @@ nlohmann::json preset(const std::string& name) {
     for (const auto& n : preset_names()) names += (names.empty() ? "" : ", ") + n;
     fail("no preset named '{}' (presets: {})", name, names);
   }
-  return all[name];
+  auto out = all[name];
+  if (out.contains("preset")) {  // a variant of another preset: its differences only
+    auto base = preset(out["preset"].get<std::string>());
+    out.erase("preset");
+    merge(base, out);
+    return base;
+  }
+  return out;
 }
 
 nlohmann::json load_config_json(const std::string& config_or_preset) {

@@ -393,3 +393,23 @@ TEST(TrainConfig, BadConfigsNameTheField) {
   }
   expect_error_containing([] { train::preset("llava-2"); }, {"llava-2", "llava-1.5-7b-pretrain"});
 }
+
+// Every preset is a valid config; a -lora preset is its base recipe plus LLaVA's LoRA values.
+TEST(TrainConfig, PresetsParseAndLoraPresetsExtendTheirBase) {
+  for (const auto& name : train::preset_names())
+    EXPECT_NO_THROW(train::parse_train_config(train::preset(name))) << name;
+  for (const std::string base_name : {"llava-1.5-7b-finetune", "tinyllava-3b-finetune"}) {
+    const auto base = train::parse_train_config(train::preset(base_name));
+    const auto lora = train::parse_train_config(train::preset(base_name + "-lora"));
+    EXPECT_FALSE(base.train.lora.enabled);
+    EXPECT_TRUE(lora.train.lora.enabled);
+    EXPECT_EQ(lora.train.lora.r, 128);
+    EXPECT_EQ(lora.train.lora.alpha, 256);
+    EXPECT_EQ(lora.train.lora.projector_lr, 2e-5);
+    EXPECT_EQ(lora.optim.lr, 2e-4);
+    EXPECT_EQ(lora.data.path, base.data.path);
+    EXPECT_EQ(lora.data.template_name, base.data.template_name);
+    EXPECT_EQ(lora.train.per_device_batch, base.train.per_device_batch);
+    EXPECT_EQ(lora.run_dir, "runs/" + base_name + "-lora");
+  }
+}
