@@ -118,7 +118,8 @@ nlohmann::json RecordFile::raw(size_t i) const {
   const auto& span = spans_[i];
   try {
     return nlohmann::json::parse(mapping_->data + span.begin, mapping_->data + span.end);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only syntax: a number beyond double's range is an out_of_range error (found by the fuzzer).
     fail("{}: record {} (line {}): invalid JSON: {}", path_, i, span.line, e.what());
   }
 }

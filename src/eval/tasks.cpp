@@ -44,7 +44,7 @@ std::vector<nlohmann::json> read_jsonl_file(const std::string& path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       out.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       fail("{}: line {}: invalid JSON: {}", path, line_no, e.what());
     }
   }

@@ -50,7 +50,7 @@ nlohmann::json parse_header(const std::string& path, const char* data, size_t si
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(data, data + size, callback);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: safetensors header is not valid JSON: {}", path, e.what());
   }
   if (!duplicate.empty()) fail("{}: safetensors header names tensor '{}' twice", path, duplicate);

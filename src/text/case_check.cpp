@@ -104,7 +104,7 @@ CaseCheckResult check_cases(const Tokenizer& tokenizer, const std::string& cases
     nlohmann::json json;
     try {
       json = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       fail("{}: line {}: invalid JSON: {}", cases_path, line_number, e.what());
     }
     const std::string where = fmt::format("{} line {}", cases_path, line_number);

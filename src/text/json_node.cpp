@@ -108,6 +108,8 @@ nlohmann::json read_json(const std::string& path) {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     vista::fail("{}: invalid JSON at byte {}: {}", path, e.byte, e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond double's range
+    vista::fail("{}: invalid JSON: {}", path, e.what());
   }
 }
 

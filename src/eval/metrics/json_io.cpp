@@ -12,7 +12,7 @@ nlohmann::json read_json(const std::string& path) {
   const std::string text = py::read_file_bytes(path);
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid JSON: {}", path, e.what());
   }
 }
@@ -32,7 +32,7 @@ nlohmann::json read_json_keep_order(const std::string& path, std::vector<std::st
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text, callback);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid JSON: {}", path, e.what());
   }
   if (top_level_keys) *top_level_keys = value.is_object() ? std::move(keys) : std::vector<std::string>{};
@@ -47,7 +47,7 @@ std::vector<JsonLine> read_jsonl(const std::string& path) {
     line.line = static_cast<int64_t>(i) + 1;
     try {
       line.value = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       fail("{}:{}: invalid JSON line: {}", path, line.line, e.what());
     }
     out.push_back(std::move(line));
