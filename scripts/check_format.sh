@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 command -v git-clang-format >/dev/null 2>&1 || bash scripts/install_deps.sh --fuzz  # clang-format comes with clang
 BASE="${1:-$(git log --diff-filter=A --format=%H -- .clang-format | tail -1)}"
 if [ -z "$BASE" ]; then echo "check_format: .clang-format is not committed yet; nothing to compare against"; exit 0; fi
+if ! git cat-file -e "$BASE^{commit}" 2>/dev/null; then
+  echo "check_format: commit $BASE is not in this clone (a shallow clone?); nothing to compare against"
+  exit 0
+fi
 out=$(git clang-format --diff --extensions cpp,h "$BASE" -- src apps tests bench fuzz 2>&1 || true)
 if [ -z "$out" ] || echo "$out" | grep -qE "^(no modified files to format|clang-format did not modify any files)"; then
   echo "check_format: every line changed since ${BASE:0:10} is formatted"
