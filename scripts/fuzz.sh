@@ -5,6 +5,10 @@
 # leaves its input in build-fuzz/crashes/<harness>/ and fails the script; copy it into
 # fuzz/regressions/<harness>/ with the fix.
 #
+# The random seed is fixed (FUZZ_SEED, default 1), so a run from the committed corpus explores the
+# same inputs in the same order on every machine: CI repeats what was checked here, and a slower
+# machine runs a prefix of it.
+#
 #   bash scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +30,7 @@ for harness in tokenizer_json image_decode llava_records hf_config; do
   work="build-fuzz/corpus/$harness"
   mkdir -p "$work" "build-fuzz/crashes/$harness"
   cp -n fuzz/corpus/$harness/* "$work/" 2>/dev/null || true
-  if "$bin" "$work" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+  if "$bin" "$work" -seed="${FUZZ_SEED:-1}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
        -artifact_prefix="build-fuzz/crashes/$harness/" > "build-fuzz/$harness.log" 2>&1; then
     echo "fuzz: $harness clean: $(grep -E '^stat::number_of_executed_units' "build-fuzz/$harness.log" | awk '{print $2}') executions in ${SECONDS_EACH} s, corpus $(ls "$work" | wc -l) inputs"
   else
