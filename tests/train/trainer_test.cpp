@@ -385,12 +385,20 @@ TEST(TrainConfig, BadConfigsNameTheField) {
       {"optim.weight_decay", -1, "[0"},      {"optim.max_grad_norm", 0, "(0"},    {"optim.betas", nlohmann::json::array({0.9, 1.0}), "[0"},
       {"data.max_length", 0, ">= 1"},        {"data.max_bad_fraction", 2, "[0"},  {"loss.vista.lambda", -1, "[0"},
       {"train.threads", 99999999, "1024"},   {"train.seed", 1.5, "integer"},      {"train.per_device_batch", 1e30, "integer"},
+      {"train.zero", 3, "sharded"},            {"train.zero", -1, "expected 0"},    {"dist.backend", "mpi", "'gloo'"},
+      {"dist.timeout_s", 0, "[1"},           {"dist.bucket_mb", 0, "(0"},         {"train.lora.r", 0, ">= 1"},
+      {"train.lora.alpha", 0, "(0"},         {"train.lora.dropout", 1, "[0"},     {"train.lora.lr", -2, "(0"},
+      {"train.lora.projector_lr", 0, "(0"},  {"train.lora.base_dtype", "fp8", "'bfloat16'"},
   };
   for (const auto& [field, value, expectation] : bad) {
     auto broken = config("unused");
     train::apply_override(broken, field + "=" + value.dump());
     expect_error_containing([&] { train::parse_train_config(broken); }, {field == "optim.betas" ? "optim.betas[1]" : field, expectation});
   }
+  // LoRA trains stage 2 only.
+  auto lora_pretrain = config("unused", "pretrain");
+  lora_pretrain["train"]["lora"] = {{"enabled", true}};
+  expect_error_containing([&] { train::parse_train_config(lora_pretrain); }, {"train.lora.enabled", "finetune"});
   expect_error_containing([] { train::preset("llava-2"); }, {"llava-2", "llava-1.5-7b-pretrain"});
 }
 
