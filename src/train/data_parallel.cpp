@@ -74,10 +74,14 @@ double DataParallel::clip_gradients(double max_norm) {
   // Across ranks the norm is accumulated in float64 over the slices each rank updates (the whole
   // model at ZeRO-0), so ZeRO stages agree with each other to rounding.
   torch::NoGradGuard no_grad;
-  double local = 0;
+  // Summed on the gradients' device and read once: one host sync per step, not one per parameter.
+  torch::Tensor squares;
   for (const auto& s : slices_)
-    if (s.tensor.grad().defined())
-      local += at::linalg_vector_norm(s.tensor.grad(), 2, c10::nullopt, false, torch::kFloat64).pow(2).item<double>();
+    if (s.tensor.grad().defined()) {
+      const auto sq = at::linalg_vector_norm(s.tensor.grad(), 2, c10::nullopt, false, torch::kFloat64).pow(2);
+      squares = squares.defined() ? squares + sq : sq;
+    }
+  const double local = squares.defined() ? squares.item<double>() : 0.0;
   const double norm = std::sqrt(zero_ == 0 ? local : sum({local})[0]);
   const double coefficient = max_norm / (norm + 1e-6);
   if (coefficient < 1)
