@@ -46,30 +46,27 @@ ClipVisionModelImpl::ClipVisionModelImpl(const io::VisionConfig& c) : config_(c)
   vision_model = register_module("vision_model", ClipVisionTransformer(c));
 }
 
-namespace {
-// Runs embeddings + the first num_layers blocks, reporting every hidden state to the observer.
-torch::Tensor run_layers(ClipVisionTransformerImpl& vm, const torch::Tensor& pixels_BCHW, int64_t num_layers,
-                         const HiddenStateObserver& observer) {
-  auto h = vm.pre_layrnorm->forward(vm.embeddings->forward(pixels_BCHW));
+torch::Tensor ClipVisionTransformerImpl::encode(const torch::Tensor& pixels_BCHW, int64_t num_layers,
+                                                const HiddenStateObserver& observer) {
+  auto h = pre_layrnorm->forward(embeddings->forward(pixels_BCHW));
   if (observer) observer(0, h);
   for (int64_t i = 0; i < num_layers; ++i) {
-    h = vm.encoder->layers->ptr(i)->as<VitEncoderLayerImpl>()->forward(h);
+    h = encoder->layers->ptr(i)->as<VitEncoderLayerImpl>()->forward(h);
     if (observer) observer(i + 1, h);
   }
   return h;
 }
-}  // namespace
 
 VisionOutput ClipVisionModelImpl::forward(const torch::Tensor& pixels_BCHW, const HiddenStateObserver& observer) {
   VisionOutput out;
-  out.last_hidden_state_BND = run_layers(*vision_model, pixels_BCHW, config_.num_hidden_layers, observer);
+  out.last_hidden_state_BND = vision_model->encode(pixels_BCHW, config_.num_hidden_layers, observer);
   out.pooled_BD = vision_model->post_layernorm->forward(out.last_hidden_state_BND.select(1, 0));
   return out;
 }
 
 torch::Tensor ClipVisionModelImpl::hidden_state(const torch::Tensor& pixels_BCHW, int64_t index) {
-  return run_layers(*vision_model, pixels_BCHW, resolve_hidden_index(index, config_.num_hidden_layers, "CLIP vision"),
-                    nullptr);
+  return vision_model->encode(pixels_BCHW, resolve_hidden_index(index, config_.num_hidden_layers, "CLIP vision"),
+                              nullptr);
 }
 
 }  // namespace vista::models

@@ -30,6 +30,9 @@ TORCH_MODULE(ClipEmbeddings);
 class ClipVisionTransformerImpl : public torch::nn::Module {
  public:
   explicit ClipVisionTransformerImpl(const io::VisionConfig& config);
+  // Embeddings, pre_layrnorm and the first num_layers blocks (un-normed output, as HF's
+  // hidden_states[num_layers]); every hidden state is reported to the observer.
+  torch::Tensor encode(const torch::Tensor& pixels_BCHW, int64_t num_layers, const HiddenStateObserver& observer);
   ClipEmbeddings embeddings{nullptr};
   torch::nn::LayerNorm pre_layrnorm{nullptr};  // sic: the HF key name
   ClipEncoder encoder{nullptr};

@@ -15,16 +15,19 @@ VitAttentionImpl::VitAttentionImpl(const io::VisionConfig& c, VitAttentionStyle 
   out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x_BND) {
+torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x_BND, const torch::Tensor& mask_B1NN) {
   const auto b = x_BND.size(0), n = x_BND.size(1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   auto heads = [&](const torch::Tensor& t) { return t.view({b, n, num_heads_, head_dim_}).transpose(1, 2); };
   // q, k, v in this order, each as HF computes it: the same arithmetic, allocation for allocation.
   const auto q = heads(style_ == VitAttentionStyle::kClip ? q_proj->forward(x_BND) * scale : q_proj->forward(x_BND));
   const auto k = heads(k_proj->forward(x_BND)), v = heads(v_proj->forward(x_BND));
+  auto scores = style_ == VitAttentionStyle::kClip ? torch::matmul(q, k.transpose(2, 3))
+                                                   : torch::matmul(q, k.transpose(2, 3)) * scale;
+  if (mask_B1NN.defined()) scores = scores + mask_B1NN;
   const auto probs = style_ == VitAttentionStyle::kClip
-                         ? torch::softmax(torch::matmul(q, k.transpose(2, 3)), -1)
-                         : torch::softmax(torch::matmul(q, k.transpose(2, 3)) * scale, -1, torch::kFloat32).to(q.scalar_type());
+                         ? torch::softmax(scores, -1)
+                         : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
   const auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
   return out_proj->forward(out);
 }
@@ -43,8 +46,8 @@ VitEncoderLayerImpl::VitEncoderLayerImpl(const io::VisionConfig& c, VitAttention
   layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden_size, c.layer_norm_eps));
 }
 
-torch::Tensor VitEncoderLayerImpl::forward(const torch::Tensor& x_BND) {
-  const auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND));
+torch::Tensor VitEncoderLayerImpl::forward(const torch::Tensor& x_BND, const torch::Tensor& mask_B1NN) {
+  const auto h = x_BND + self_attn->forward(layer_norm1->forward(x_BND), mask_B1NN);
   return h + mlp->forward(layer_norm2->forward(h));
 }
 

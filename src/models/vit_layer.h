@@ -19,7 +19,9 @@ enum class VitAttentionStyle {
 class VitAttentionImpl : public torch::nn::Module {
  public:
   VitAttentionImpl(const io::VisionConfig& config, VitAttentionStyle style);
-  torch::Tensor forward(const torch::Tensor& x_BND);
+  // mask_B1NN: optional additive mask (0 or a large negative), broadcast over heads; the CLIP text
+  // tower's causal + padding mask.
+  torch::Tensor forward(const torch::Tensor& x_BND, const torch::Tensor& mask_B1NN = {});
   torch::nn::Linear k_proj{nullptr}, v_proj{nullptr}, q_proj{nullptr}, out_proj{nullptr};
 
  private:
@@ -43,7 +45,7 @@ TORCH_MODULE(VitMLP);
 class VitEncoderLayerImpl : public torch::nn::Module {
  public:
   VitEncoderLayerImpl(const io::VisionConfig& config, VitAttentionStyle style);
-  torch::Tensor forward(const torch::Tensor& x_BND);
+  torch::Tensor forward(const torch::Tensor& x_BND, const torch::Tensor& mask_B1NN = {});
   VitAttention self_attn{nullptr};
   torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
   VitMLP mlp{nullptr};
