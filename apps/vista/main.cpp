@@ -38,6 +38,11 @@ int main(int argc, char** argv) {
     auto runner = vista::app::add_lora_command(app);  // runs as "lora merge"
     runners[app.get_subcommand("lora")->get_subcommand("merge")] = runner;
   }
+  for (auto add : {vista::app::add_sea_command, vista::app::add_analyze_command}) {
+    auto runner = add(app);  // runs as "<command> <subcommand>"
+    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }).back()->get_subcommands([](CLI::App*) { return true; }))
+      runners[sub] = runner;
+  }
   {
     auto runner = vista::app::add_dist_command(app);  // runs as "dist check"
     auto* dist = app.get_subcommand("dist");

@@ -37,6 +37,7 @@ Example LlavaDataset::get(size_t index) const {
     fail("{}: {}", where(), e.what());
   }
   if (record.image) {
+    ex.image = record.image;
     const auto path = (std::filesystem::path(options_.image_root) / *record.image).string();
     try {
       ex.pixels = load_image(path, options_.processor, options_.aspect);

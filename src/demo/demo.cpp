@@ -6,13 +6,17 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "data/conversation.h"
 #include "data/shapes.h"
+#include "demo/label_clip.h"
 #include "demo/tiny_towers.h"
 #include "image/processor_config.h"
 #include "inference/answer.h"
 #include "models/model_loading.h"
+#include "sea/labelling.h"
+#include "sea/word_list.h"
 #include "train/lora_setup.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -38,6 +42,7 @@ std::string normalize(std::string s) {
 struct ArmResult {
   std::string name;
   double ce = 0, vista = 0, similarity = 0;
+  double sea_first = 0, sea_last = -1;  // stage-1 SEA term (first and last step), SEA arms only
   std::map<int64_t, std::pair<int, int>> by_preamble;  // words -> (correct, total)
   int correct = 0, total = 0;
 };
@@ -100,12 +105,48 @@ int run_demo(const DemoOptions& o) {
     fmt::print("      LLM from cache {}\n", llm_dir.string());
   }
 
+  // SEA's labels: a small CLIP trained on the shapes, the caption word list, one labelling pass.
+  LabelClipRecipe label_clip;
+  label_clip.seed = o.seed;
+  if (o.quick) label_clip.steps = 3;
+  const auto clip_dir = cache / fmt::format("label-clip-{}steps-seed{}", label_clip.steps, label_clip.seed);
+  if (!fs::exists(clip_dir / "config.json")) {
+    const double acc = prepare_label_clip(clip_dir.string(), files.pretrain_json, files.images, tokenizer, label_clip);
+    fmt::print("      label CLIP trained on the shapes: patch-to-word attribute accuracy {:.3f}\n", acc);
+  }
+  const auto sea_dir = work / "sea";
+  fs::remove_all(sea_dir);
+  fs::create_directories(sea_dir);
+  const auto words_path = (sea_dir / "words.txt").string(), labels_path = (sea_dir / "labels.sealabels").string();
+  sea::write_word_list(words_path, sea::build_word_list(data::RecordFile::open(files.pretrain_json), {2, 0}));
+  sea::LabelPassOptions pass;
+  pass.clip_dir = clip_dir.string();
+  pass.words_path = words_path;
+  pass.data_path = files.pretrain_json;
+  pass.images_dir = files.images;
+  pass.out_path = labels_path;
+  pass.aspect = image::AspectMode::kSquare;  // as stage 1 preprocesses
+  pass.score_sign = 1.0;  // this CLIP was trained patch-to-word, so its raw cosine is not inverted
+  pass.device = torch::Device(o.device);
+  std::ostringstream pass_log;
+  const auto labelled = sea::run_label_pass(pass, pass_log);
+  fmt::print("      SEA labels: {} images, {:.0f} images/s -> {}\n", labelled.images, labelled.images_per_second,
+             labels_path);
+
   const int64_t stage1_steps = o.quick ? 2 : 80, stage2_steps = o.quick ? 2 : 240;
+  struct Arm {
+    const char* name;
+    const char* dir;
+    bool vista, sea;
+  };
+  const std::vector<Arm> arms = {{"CE", "ce", false, false}, {"CE+VISTA", "ce_vista", true, false},
+                                 {"CE+SEA", "ce_sea", false, true}};
   std::vector<ArmResult> results;
-  for (const bool vista_on : {false, true}) {
+  for (const auto& spec : arms) {
+    const bool vista_on = spec.vista;
     ArmResult arm;
-    arm.name = vista_on ? "CE+VISTA" : "CE";
-    const auto arm_dir = work / (vista_on ? "ce_vista" : "ce");
+    arm.name = spec.name;
+    const auto arm_dir = work / spec.dir;
     fs::remove_all(arm_dir);
     auto base = [&](const std::string& stage) {
       nlohmann::json j;
@@ -125,7 +166,15 @@ int run_demo(const DemoOptions& o) {
     s1["train"]["stage"] = "pretrain";
     s1["train"]["per_device_batch"] = o.quick ? 4 : 16;
     s1["train"]["max_steps"] = stage1_steps;
+    if (spec.sea) s1["loss"]["sea"] = {{"enabled", true}, {"labels", labels_path}, {"words", words_path}, {"lambda", 1.0}};
     const auto r1 = train::run_training(train::parse_train_config(s1));
+    if (spec.sea) {
+      const auto curve = read_curve((arm_dir / "stage1" / "metrics.jsonl").string(), "sea");
+      if (!curve.empty()) {
+        arm.sea_first = curve.front().second;
+        arm.sea_last = r1.recent_sea;
+      }
+    }
     auto s2 = base("stage2");
     s2["model"] = {{"path", r1.final_dir}};
     s2["data"]["path"] = files.finetune_json;
@@ -179,7 +228,7 @@ int run_demo(const DemoOptions& o) {
              "similarity = mean of the last 20 stage-2 steps with images (VISTA measured, not trained, in the CE arm)\n");
   std::string header = fmt::format("{:<10} {:>9}", "arm", "accuracy");
   for (const auto& [words, c] : results[0].by_preamble) header += fmt::format(" {:>12}", fmt::format("pre={}w", words));
-  header += fmt::format(" {:>9} {:>9} {:>11}", "CE", "VISTA", "similarity");
+  header += fmt::format(" {:>9} {:>9} {:>11} {:>15}", "CE", "VISTA", "similarity", "stage-1 SEA");
   fmt::print("{}\n", header);
   nlohmann::json summary = nlohmann::json::array();
   for (const auto& arm : results) {
@@ -189,13 +238,18 @@ int run_demo(const DemoOptions& o) {
       row += fmt::format(" {:>12}", fmt::format("{:.3f} ({})", c.second ? double(c.first) / c.second : 0.0, c.second));
       by[std::to_string(words)] = {{"correct", c.first}, {"total", c.second}};
     }
-    row += fmt::format(" {:>9.4f} {:>9.4f} {:>11.4f}", arm.ce, arm.vista, arm.similarity);
+    row += fmt::format(" {:>9.4f} {:>9.4f} {:>11.4f} {:>15}", arm.ce, arm.vista, arm.similarity,
+                       arm.sea_last >= 0 ? fmt::format("{:.3f}->{:.3f}", arm.sea_first, arm.sea_last) : "-");
     fmt::print("{}\n", row);
     summary.push_back({{"arm", arm.name}, {"correct", arm.correct}, {"total", arm.total}, {"by_preamble_words", by},
                        {"final_ce", arm.ce}, {"final_vista_term", arm.vista}, {"final_similarity", arm.similarity}});
+    if (arm.sea_last >= 0) {
+      summary.back()["stage1_sea_first"] = arm.sea_first;
+      summary.back()["stage1_sea_recent"] = arm.sea_last;
+    }
   }
   std::vector<viz::Series> ce_curves, sim_curves;
-  for (const auto& [name, dir] : {std::pair{"CE", "ce"}, {"CE+VISTA", "ce_vista"}}) {
+  for (const auto& [name, dir, vista_on, sea_on] : arms) {
     viz::Series ce{std::string(name) + " ce", {}, {}}, sim{std::string(name) + " similarity", {}, {}};
     for (const auto& [x, y] : read_curve((work / dir / "stage2" / "metrics.jsonl").string(), "ce")) {
       ce.x.push_back(x);
@@ -208,7 +262,7 @@ int run_demo(const DemoOptions& o) {
     ce_curves.push_back(ce);
     sim_curves.push_back(sim);
   }
-  viz::write_line_plot((work / "stage2_ce.png").string(), ce_curves, {"stage 2 CE: CE vs CE+VISTA"});
+  viz::write_line_plot((work / "stage2_ce.png").string(), ce_curves, {"stage 2 CE: CE vs CE+VISTA vs CE+SEA"});
   viz::write_line_plot((work / "stage2_similarity.png").string(), sim_curves, {"stage 2 alignment score (l2, lower = closer)"});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ofstream(work / "results.json") << nlohmann::json{{"arms", summary}, {"seconds", seconds}, {"quick", o.quick}}.dump(2) << "\n";

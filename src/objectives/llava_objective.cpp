@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "losses/cross_entropy.h"
+#include "sea/labels.h"
+#include "util/error.h"
 
 namespace vista::objectives {
 
@@ -45,16 +47,39 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
     terms.similarity_sum = vista.similarity * terms.num_aligned.clamp_min(1).to(vista.similarity.scalar_type());
     terms.total = ce.loss;
   }
+  if (options.sea_enabled) {
+    if (!options.sea_theta.defined()) fail("sea: the objective has no temperature parameter");
+    if (!features.defined() || !batch.sea_sample_N.defined() || batch.sea_sample_N.numel() == 0) {
+      // No pair in this micro-batch: a zero that still reaches theta, so every rank's
+      // backward touches the same parameters.
+      terms.sea = options.sea_theta.sum() * 0;
+      terms.sea_tau = options.sea_theta.detach().exp();
+    } else {
+      const auto device = features.device();
+      const auto visual_ND = features.index({batch.sea_sample_N.to(device), batch.sea_patch_N.to(device)});
+      // Label embeddings are constants (the embedding table is frozen in stage 1; in stage 2 SEA
+      // must not move the vocabulary toward the adapter either).
+      const auto label_ND = sea::label_embeddings(model.language_model->embedding_weight().detach(),
+                                                  batch.sea_label_tokens_M, batch.sea_label_offsets_N1);
+      const auto sea = losses::sea_infonce(visual_ND, label_ND, options.sea_theta, options.sea);
+      terms.sea = sea.loss;
+      terms.sea_tau = sea.tau;
+      terms.sea_pairs = sea.pairs;
+    }
+    terms.total = terms.total + options.sea_lambda * terms.sea;
+  }
   return terms;
 }
 
 torch::Tensor data_parallel_loss(const ObjectiveTerms& local, double global_targets, double global_aligned,
-                                 const ObjectiveOptions& options) {
+                                 const ObjectiveOptions& options, int world_size) {
   auto total = local.ce_sum / std::max(global_targets, 1.0);
   if (options.vista_enabled) {
     const double sign = options.vista.method == losses::VistaMethod::kL2 ? 1.0 : -1.0;
     total = total + (sign * options.vista.lambda / std::max(global_aligned, 1.0)) * local.vista_sum;
   }
+  if (options.sea_enabled && local.sea.defined())
+    total = total + (options.sea_lambda / static_cast<double>(std::max(world_size, 1))) * local.sea;
   return total;
 }
 

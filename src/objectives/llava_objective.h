@@ -4,6 +4,7 @@
 // those knows the other.
 #include <torch/torch.h>
 
+#include "losses/sea_infonce.h"
 #include "losses/vista_alignment.h"
 #include "models/model_loading.h"
 
@@ -14,11 +15,19 @@ struct MultimodalBatch {
   torch::Tensor attention_mask_BL;
   torch::Tensor labels_BL;
   torch::Tensor pixel_values_BCHW;  // one (possibly dummy) image per sample; undefined = no images
+  // SEA pairs (undefined when SEA is off): pair i is the visual token of sample sea_sample_N[i] at
+  // patch sea_patch_N[i], labelled with the word whose LLM tokens are
+  // sea_label_tokens_M[sea_label_offsets_N1[i] .. sea_label_offsets_N1[i+1]).
+  torch::Tensor sea_sample_N, sea_patch_N, sea_label_tokens_M, sea_label_offsets_N1;
 };
 
 struct ObjectiveOptions {
   bool vista_enabled = true;
   losses::VistaOptions vista;
+  bool sea_enabled = false;
+  double sea_lambda = 1.0;
+  losses::SeaLossOptions sea;
+  torch::Tensor sea_theta;  // [1] learnable log-temperature (trained with the projector)
 };
 
 struct ObjectiveTerms {
@@ -34,12 +43,17 @@ struct ObjectiveTerms {
   torch::Tensor ce_sum;          // with graph
   torch::Tensor vista_sum;       // with graph when VISTA is trained
   torch::Tensor similarity_sum;  // detached
+  // SEA (undefined when off): the InfoNCE over this micro-batch's pairs, with graph.
+  torch::Tensor sea;
+  torch::Tensor sea_tau;
+  int64_t sea_pairs = 0;
 };
 
 // What rank r back-propagates so that the gradients summed over ranks equal those of one process
-// holding the whole global micro-batch: its sums over the global counts (each at least 1).
+// holding the whole global micro-batch: its sums over the global counts (each at least 1). SEA's
+// in-batch negatives are per rank (no gather across ranks), so its term is the mean of the ranks'.
 torch::Tensor data_parallel_loss(const ObjectiveTerms& local, double global_targets, double global_aligned,
-                                 const ObjectiveOptions& options);
+                                 const ObjectiveOptions& options, int world_size);
 
 ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const MultimodalBatch& batch,
                                const ObjectiveOptions& options);

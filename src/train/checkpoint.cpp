@@ -96,12 +96,13 @@ std::string save_checkpoint(const std::string& run_dir, const WeightsWriter& wri
         if (relative.rfind("optimizer/", 0) == 0) shards.push_back(relative);
       }
     std::sort(shards.begin(), shards.end());
-    const nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
+    nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
                                  {"cursor", state.cursor},       {"bad_samples", state.bad_samples},
                                  {"samples_seen", state.samples_seen}, {"elapsed_s", state.elapsed_s},
                                  {"seed", state.seed},           {"world_size", ranks.world},
                                  {"zero", state.zero},           {"optimizer_shards", shards},
                                  {"files", files}};
+    if (state.sea_theta) json["sea_theta"] = *state.sea_theta;
     write_text(tmp / kStateFile, json.dump(2) + "\n");
     fs::remove_all(final_dir);
     fs::rename(tmp, final_dir);
@@ -164,6 +165,7 @@ TrainerState read_trainer_state(const std::string& dir) {
   s.seed = static_cast<uint64_t>(f.integer_or("seed", 0));
   s.world_size = static_cast<int>(f.integer_or("world_size", 1));
   s.zero = static_cast<int>(f.integer_or("zero", 0));
+  if (f.has("sea_theta")) s.sea_theta = f.number("sea_theta");
   return s;
 }
 

@@ -29,6 +29,7 @@ struct TrainerState {
   uint64_t seed = 0;
   int world_size = 1;  // of the run that wrote the checkpoint
   int zero = 0;
+  std::optional<double> sea_theta;  // SEA's log-temperature, when the run trains it
 };
 
 // Which rank is writing, and how to wait for the others (nothing to do in one process).

@@ -361,7 +361,29 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     v.get("lambda", c.vista.lambda);
     v.get("detach_text", c.vista.detach_text);
     v.finish();
+    auto sea = loss.sub("sea");
+    sea.get("enabled", c.sea.enabled);
+    sea.get("labels", c.sea.labels);
+    sea.get("words", c.sea.words);
+    sea.get("lambda", c.sea.lambda);
+    sea.get("window", c.sea.window);
+    sea.get("tau_min", c.sea.tau_min);
+    sea.get("theta_init", c.sea.theta_init);
+    sea.get("allow_finetune", c.sea.allow_finetune);
+    sea.finish();
     loss.finish();
+    if (c.sea.enabled) {
+      require_finite_range("loss.sea.lambda", c.sea.lambda, 0.0, 1e6, false, false);
+      require_finite_range("loss.sea.tau_min", c.sea.tau_min, 0.0, 100.0, true, false);
+      require_finite_range("loss.sea.theta_init", c.sea.theta_init, -20.0, 20.0, false, false);
+      require_at_least<int64_t>("loss.sea.window", c.sea.window, 1);
+      for (const auto& [name, value] : {std::pair{"loss.sea.labels", c.sea.labels}, {"loss.sea.words", c.sea.words}})
+        if (value.empty()) fail("config: {} is required when loss.sea.enabled is true", name);
+      if (c.train.stage != "pretrain" && !c.sea.allow_finetune)
+        fail("config: loss.sea.enabled in stage '{}': SEA is a stage-1 (pretrain) objective; set "
+             "loss.sea.allow_finetune=true to use it anyway", c.train.stage);
+      if (c.train.lora.enabled) fail("config: loss.sea.enabled with train.lora.enabled is not supported");
+    }
     require_finite_range("loss.vista.lambda", c.vista.lambda, 0.0, 1e6, false, false);
     c.vista.method = losses::parse_vista_method(method);
     c.vista.reduce = losses::parse_vista_reduce(reduce);

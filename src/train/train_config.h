@@ -83,6 +83,19 @@ struct DistSection {
   double bucket_mb = 25;         // gradients are averaged in flat buckets of about this size
 };
 
+// SEA (docs/method.md): token-level alignment of sampled visual tokens with CLIP-derived label
+// words, a pretraining objective. Labels come from `vista sea label`.
+struct SeaSection {
+  bool enabled = false;
+  std::string labels;  // label file written by `vista sea label`
+  std::string words;   // the word list those labels index
+  double lambda = 1.0;
+  int64_t window = 2;        // one patch per k x k window
+  double tau_min = 0.01;     // tau = exp(theta) >= tau_min
+  double theta_init = 0.0;   // tau starts at exp(theta_init)
+  bool allow_finetune = false;  // SEA is a stage-1 objective; stage 2 must ask for it
+};
+
 struct TrainConfig {
   std::string run_dir = "runs/default";
   ModelSection model;
@@ -92,6 +105,7 @@ struct TrainConfig {
   DistSection dist;
   bool vista_enabled = true;
   losses::VistaOptions vista;
+  SeaSection sea;
   nlohmann::json resolved;  // the JSON after presets and overrides, as saved beside checkpoints
 };
 

@@ -9,6 +9,7 @@
 #include "train/data_stream.h"
 #include "train/metrics_log.h"
 #include "train/optimizer_setup.h"
+#include "train/sea_setup.h"
 #include "train/train_config.h"
 
 namespace vista::train {
@@ -22,6 +23,7 @@ struct StepInputs {
   objectives::ObjectiveOptions objective;
   torch::Device device;
   int64_t pad_id = 0, channels = 3, image_size = 0;
+  const SeaTraining* sea = nullptr;  // SEA's labels when loss.sea.enabled
 };
 
 // Runs step number `step` (1-based) with every group's learning rate at base x `lr_factor`. Throws TrainingStopped, on every rank

@@ -24,6 +24,7 @@
 #include "train/optimizer_setup.h"
 #include "train/run_plots.h"
 #include "train/schedule.h"
+#include "train/sea_setup.h"
 #include "train/signal_guard.h"
 #include "train/train_step.h"
 #include "util/error.h"
@@ -117,7 +118,16 @@ TrainResult run_training(const TrainConfig& c) {
       fmt::print(stderr, "LoRA: r {} alpha {} on {} layers; base {}\n", c.train.lora.r, c.train.lora.alpha, adapted.size(),
                  base_hash);
   }
-  const auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision, lora);
+  auto trainables = freeze_for_stage(*model, c.train.stage, c.train.unfreeze_vision, lora);
+  // SEA's temperature trains with the projector: one more parameter for the optimizer and the
+  // gradient reduction, kept in the trainer state rather than in the model.
+  torch::Tensor sea_theta;
+  if (c.sea.enabled) {
+    sea_theta = make_sea_theta(c, device);
+    trainables.all.push_back(sea_theta);
+    trainables.names.push_back("sea.theta");
+    trainables.no_decay.push_back(sea_theta);
+  }
   if (lora) {
     const auto dtype = lora_base_dtype(c, device);
     keep_frozen_llm_in(*model, dtype);
@@ -159,6 +169,13 @@ TrainResult run_training(const TrainConfig& c) {
     restore_optimizer(result.resumed_from, *optimizer.adamw, parallel.slices());
     state = read_trainer_state(result.resumed_from);
     result.resumed_step = state.step;
+    if (c.sea.enabled != state.sea_theta.has_value())
+      fail("{}: {} SEA temperature but loss.sea.enabled is {}", result.resumed_from,
+           state.sea_theta ? "holds a" : "holds no", c.sea.enabled ? "true" : "false");
+    if (state.sea_theta) {
+      torch::NoGradGuard no_grad;
+      sea_theta.fill_(*state.sea_theta);
+    }
     if (lead)
       fmt::print(stderr, "resumed from {} (resume={}; step {}, epoch {}, sample {}; written by {} rank(s), ZeRO-{})\n",
                  result.resumed_from, c.train.resume == "auto" ? "auto" : "explicit", state.step, state.epoch,
@@ -189,7 +206,16 @@ TrainResult run_training(const TrainConfig& c) {
   objectives::ObjectiveOptions objective;
   objective.vista_enabled = c.vista_enabled;
   objective.vista = c.vista;
+  std::unique_ptr<SeaTraining> sea;
+  if (c.sea.enabled) {
+    sea = setup_sea(c, dataset, vcfg, model->config().mm.mm_vision_select_feature, lead);
+    objective.sea_enabled = true;
+    objective.sea_lambda = c.sea.lambda;
+    objective.sea.tau_min = c.sea.tau_min;
+    objective.sea_theta = sea_theta;
+  }
   StepInputs step_inputs{*model, optimizer, stream, parallel, c, objective, device};
+  step_inputs.sea = sea.get();
   step_inputs.pad_id = model->config().text.pad_token_id >= 0 ? model->config().text.pad_token_id : 0;
   step_inputs.channels = vcfg.num_channels;
   step_inputs.image_size = dopts.processor.do_center_crop ? dopts.processor.crop_height : dopts.processor.resize_height;
@@ -214,7 +240,7 @@ TrainResult run_training(const TrainConfig& c) {
   const SignalGuard signals;
   const auto start = std::chrono::steady_clock::now();
   const double elapsed_before = state.elapsed_s;
-  std::deque<std::array<double, 3>> recent;
+  std::deque<std::array<double, 4>> recent;
   while (state.step < total_steps) {
     auto m = train_step(step_inputs, state.step + 1, lr_factor(c.optim.schedule, state.step, warmup, total_steps));
     ++state.step;
@@ -224,13 +250,16 @@ TrainResult run_training(const TrainConfig& c) {
     state.samples_seen = stream.position().samples_seen;
     state.bad_samples = stream.position().bad_samples;
     state.elapsed_s = elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (sea_theta.defined()) state.sea_theta = static_cast<double>(sea_theta.item<float>());
     m.elapsed_s = state.elapsed_s;
     if (log) log->record(m, c.train.log_every);
     result.final_ce = m.ce;
     result.final_vista = m.vista;
     result.final_similarity = m.similarity;
+    result.final_sea = m.sea;
+    result.final_tau = m.tau;
     if (m.aligned > 0) {
-      recent.push_back({m.ce, m.vista, m.similarity});
+      recent.push_back({m.ce, m.vista, m.similarity, m.sea});
       if (recent.size() > 20) recent.pop_front();
     }
     // A signal on any rank stops every rank after the same step.
@@ -250,6 +279,7 @@ TrainResult run_training(const TrainConfig& c) {
     result.recent_ce += r[0] / static_cast<double>(recent.size());
     result.recent_vista += r[1] / static_cast<double>(recent.size());
     result.recent_similarity += r[2] / static_cast<double>(recent.size());
+    result.recent_sea += r[3] / static_cast<double>(recent.size());
   }
   result.finished = state.step >= total_steps;
   if (result.finished) {

@@ -20,7 +20,8 @@ struct TrainResult {
   std::string final_dir;       // <run_dir>/final when finished
   double final_ce = 0, final_vista = 0, final_similarity = 0;
   // Means over the last 20 steps whose batches held images (text-only batches have no VISTA term).
-  double recent_ce = 0, recent_vista = 0, recent_similarity = 0;
+  double recent_ce = 0, recent_vista = 0, recent_similarity = 0, recent_sea = 0;
+  double final_sea = 0, final_tau = -1;  // SEA runs (tau -1 without SEA)
   int64_t bad_samples = 0;
   std::string lora_base_dtype;  // LoRA runs: the dtype the frozen LLM weights were kept in
 };
