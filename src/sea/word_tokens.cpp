@@ -15,7 +15,10 @@ bool starts_word(const std::string& token) {
 WordTokens tokenize_words(const text::Tokenizer& tokenizer, const std::vector<std::string>& words,
                           const std::string& words_path) {
   std::vector<int64_t> ids, offsets{0};
-  const auto& unk = tokenizer.config().unk_token;
+  // The unknown token: as tokenizer_config.json names it, else the model's usual spellings.
+  std::optional<std::string> unk = tokenizer.config().unk_token;
+  for (const char* usual : {"<unk>", "[UNK]"})
+    if (!unk && tokenizer.token_to_id(usual)) unk = usual;
   const auto unk_id = unk ? tokenizer.token_to_id(*unk) : std::nullopt;
   for (size_t w = 0; w < words.size(); ++w) {
     auto word_ids = tokenizer.encode_ids(words[w], false);
