@@ -13,7 +13,7 @@ namespace vista::train {
 namespace {
 
 // The paper's recipes; the -lora presets take LLaVA's finetune_lora.sh values (r 128, alpha 256,
-// dropout 0.05, lr 2e-4, projector lr 2e-5). Data paths are placeholders the user overrides (data.path=..., data.images=...).
+// dropout 0.05, lr 2e-4, projector lr 2e-5); -sea is CE + SEA (docs/method.md §3.4) in stage 1. Data paths are placeholders the user overrides (data.path=..., data.images=...).
 const char* kPresets = R"({
  "llava-1.5-7b-pretrain": {
    "run_dir": "runs/llava-1.5-7b-pretrain",
@@ -52,6 +52,11 @@ const char* kPresets = R"({
    "run_dir": "runs/llava-1.5-7b-finetune-lora",
    "optim": {"lr": 0.0002},
    "train": {"lora": {"enabled": true, "r": 128, "alpha": 256, "dropout": 0.05, "projector_lr": 2e-05}}
+ },
+ "llava-1.5-7b-pretrain-sea": {
+   "preset": "llava-1.5-7b-pretrain",
+   "run_dir": "runs/llava-1.5-7b-pretrain-sea",
+   "loss": {"vista": {"enabled": false}, "sea": {"enabled": true, "labels": "sea/llava-pretrain-558k.sealabels", "words": "sea/words.txt", "lambda": 1.0, "window": 2, "tau_min": 0.01}}
  },
  "tinyllava-3b-finetune-lora": {
    "preset": "tinyllava-3b-finetune",
