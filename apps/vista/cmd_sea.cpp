@@ -48,7 +48,8 @@ AnalyzedImages analyze_images(ModelBundle& bundle, const AnalyzeArgs& a, const s
   std::vector<torch::Tensor> pending;
   auto flush = [&] {
     if (pending.empty()) return;
-    const auto features = bundle.model->encode_images(torch::stack(pending).to(torch::Device(device))).to(torch::kFloat).cpu();
+    const auto features =
+        bundle.model->encode_images(torch::stack(pending).to(torch::Device(device))).to(torch::kFloat).cpu();
     for (int64_t b = 0; b < features.size(0); ++b) out.visual_ND.push_back(features[b]);
     pending.clear();
   };
@@ -140,7 +141,8 @@ int run_analyze(const std::string& what, const AnalyzeArgs& a, const GlobalOptio
     }
   }
   std::vector<std::pair<int64_t, int64_t>> ranked(histogram.begin(), histogram.end());
-  std::sort(ranked.begin(), ranked.end(), [](auto x, auto y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
+  std::sort(ranked.begin(), ranked.end(),
+            [](auto x, auto y) { return x.second != y.second ? x.second > y.second : x.first < y.first; });
   nlohmann::json top = nlohmann::json::array();
   for (size_t r = 0; r < std::min<size_t>(20, ranked.size()); ++r)
     top.push_back({{"word", words[static_cast<size_t>(ranked[r].first)]},
@@ -175,7 +177,8 @@ CommandRunner add_sea_command(CLI::App& app) {
   auto pass = std::make_shared<sea::LabelPassOptions>();
   auto aspect = std::make_shared<std::string>("pad");
   auto* l = sea->add_subcommand("label", "label every image's patches with the words CLIP associates with them");
-  l->add_option("--clip", pass->clip_dir, "HF CLIPModel folder (config, weights, tokenizer.json, preprocessor_config.json)")
+  l->add_option("--clip", pass->clip_dir,
+                "HF CLIPModel folder (config, weights, tokenizer.json, preprocessor_config.json)")
       ->required();
   l->add_option("--words", pass->words_path, "word list")->required();
   l->add_option("--data", pass->data_path, "LLaVA data file")->required();
@@ -191,13 +194,15 @@ CommandRunner add_sea_command(CLI::App& app) {
     if (w->parsed()) {
       const auto records = data::RecordFile::open(words->data);
       const auto list = sea::build_word_list(records, {words->min_count, words->max_words});
-      if (list.empty()) fail("{}: no caption word is seen {} times or more; lower --min-count", words->data, words->min_count);
+      if (list.empty())
+        fail("{}: no caption word is seen {} times or more; lower --min-count", words->data, words->min_count);
       sea::write_word_list(words->out, list);
       fmt::print("wrote {} words to {} (from {} records, min count {})\n", list.size(), words->out, records.size(),
                  words->min_count);
       return 0;
     }
-    if (pass->score_sign != 1.0 && pass->score_sign != -1.0) fail("--score-sign must be -1 or 1, got {}", pass->score_sign);
+    if (pass->score_sign != 1.0 && pass->score_sign != -1.0)
+      fail("--score-sign must be -1 or 1, got {}", pass->score_sign);
     pass->aspect = parse_aspect(*aspect);
     pass->device = torch::Device(global.device);
     const auto report = sea::run_label_pass(*pass, std::cerr);
@@ -211,7 +216,8 @@ CommandRunner add_analyze_command(CLI::App& app) {
   auto args = std::make_shared<AnalyzeArgs>();
   std::vector<std::pair<std::string, CLI::App*>> subs;
   for (const auto& [name, help] :
-       {std::pair{"nearest-words", "each visual token's nearest word in the LLM input space (and agreement with SEA labels)"},
+       {std::pair{"nearest-words",
+                  "each visual token's nearest word in the LLM input space (and agreement with SEA labels)"},
         {"modality-gap", "D = mean over visual tokens of the distance to the nearest word embedding"},
         {"tacs", "TACS: mean of the top-K best visual-token-to-caption-token cosines per image"}}) {
     auto* s = analyze->add_subcommand(name, help);

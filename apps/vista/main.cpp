@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   }
   for (auto add : {vista::app::add_sea_command, vista::app::add_analyze_command}) {
     auto runner = add(app);  // runs as "<command> <subcommand>"
-    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }).back()->get_subcommands([](CLI::App*) { return true; }))
+    for (auto* sub :
+         app.get_subcommands([](CLI::App*) { return true; }).back()->get_subcommands([](CLI::App*) { return true; }))
       runners[sub] = runner;
   }
   {

@@ -18,7 +18,7 @@ struct Example {
   size_t index = 0;
   TokenizedSample tokens;
   std::optional<image::FloatImage> pixels;  // [3, H, W]; none for text-only records
-  std::optional<std::string> image;          // the record's image path, relative to the image folder
+  std::optional<std::string> image;         // the record's image path, relative to the image folder
 };
 
 struct DatasetOptions {

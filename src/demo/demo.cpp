@@ -42,7 +42,7 @@ std::string normalize(std::string s) {
 struct ArmResult {
   std::string name;
   double ce = 0, vista = 0, similarity = 0;
-  double sea_first = 0, sea_last = -1;  // stage-1 SEA term (first and last step), SEA arms only
+  double sea_first = 0, sea_last = -1;                 // stage-1 SEA term (first and last step), SEA arms only
   std::map<int64_t, std::pair<int, int>> by_preamble;  // words -> (correct, total)
   int correct = 0, total = 0;
 };
@@ -126,7 +126,7 @@ int run_demo(const DemoOptions& o) {
   pass.images_dir = files.images;
   pass.out_path = labels_path;
   pass.aspect = image::AspectMode::kSquare;  // as stage 1 preprocesses
-  pass.score_sign = 1.0;  // this CLIP was trained patch-to-word, so its raw cosine is not inverted
+  pass.score_sign = 1.0;                     // this CLIP was trained patch-to-word, so its raw cosine is not inverted
   pass.device = torch::Device(o.device);
   std::ostringstream pass_log;
   const auto labelled = sea::run_label_pass(pass, pass_log);
@@ -139,8 +139,8 @@ int run_demo(const DemoOptions& o) {
     const char* dir;
     bool vista, sea;
   };
-  const std::vector<Arm> arms = {{"CE", "ce", false, false}, {"CE+VISTA", "ce_vista", true, false},
-                                 {"CE+SEA", "ce_sea", false, true}};
+  const std::vector<Arm> arms = {
+      {"CE", "ce", false, false}, {"CE+VISTA", "ce_vista", true, false}, {"CE+SEA", "ce_sea", false, true}};
   std::vector<ArmResult> results;
   for (const auto& spec : arms) {
     const bool vista_on = spec.vista;
@@ -166,7 +166,8 @@ int run_demo(const DemoOptions& o) {
     s1["train"]["stage"] = "pretrain";
     s1["train"]["per_device_batch"] = o.quick ? 4 : 16;
     s1["train"]["max_steps"] = stage1_steps;
-    if (spec.sea) s1["loss"]["sea"] = {{"enabled", true}, {"labels", labels_path}, {"words", words_path}, {"lambda", 1.0}};
+    if (spec.sea)
+      s1["loss"]["sea"] = {{"enabled", true}, {"labels", labels_path}, {"words", words_path}, {"lambda", 1.0}};
     const auto r1 = train::run_training(train::parse_train_config(s1));
     if (spec.sea) {
       const auto curve = read_curve((arm_dir / "stage1" / "metrics.jsonl").string(), "sea");

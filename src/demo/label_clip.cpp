@@ -128,21 +128,32 @@ double prepare_label_clip(const std::string& out_dir, const std::string& pretrai
   fs::create_directories(out_dir);
   const fs::path dir(out_dir);
   io::save_safetensors((dir / "model.safetensors").string(), models::export_state(*clip, {}), {{"format", "pt"}});
-  nlohmann::json text = {{"model_type", "clip_text_model"}, {"vocab_size", t.vocab_size}, {"hidden_size", t.hidden_size},
-                         {"intermediate_size", t.intermediate_size}, {"num_hidden_layers", t.num_hidden_layers},
+  nlohmann::json text = {{"model_type", "clip_text_model"},
+                         {"vocab_size", t.vocab_size},
+                         {"hidden_size", t.hidden_size},
+                         {"intermediate_size", t.intermediate_size},
+                         {"num_hidden_layers", t.num_hidden_layers},
                          {"num_attention_heads", t.num_attention_heads},
-                         {"max_position_embeddings", t.max_position_embeddings}, {"bos_token_id", t.bos_token_id},
-                         {"eos_token_id", t.eos_token_id}, {"pad_token_id", t.pad_token_id}};
-  nlohmann::json vision = {{"model_type", "clip_vision_model"}, {"hidden_size", v.hidden_size},
-                           {"intermediate_size", v.intermediate_size}, {"num_hidden_layers", v.num_hidden_layers},
-                           {"num_attention_heads", v.num_attention_heads}, {"image_size", v.image_size},
+                         {"max_position_embeddings", t.max_position_embeddings},
+                         {"bos_token_id", t.bos_token_id},
+                         {"eos_token_id", t.eos_token_id},
+                         {"pad_token_id", t.pad_token_id}};
+  nlohmann::json vision = {{"model_type", "clip_vision_model"},
+                           {"hidden_size", v.hidden_size},
+                           {"intermediate_size", v.intermediate_size},
+                           {"num_hidden_layers", v.num_hidden_layers},
+                           {"num_attention_heads", v.num_attention_heads},
+                           {"image_size", v.image_size},
                            {"patch_size", v.patch_size}};
-  std::ofstream((dir / "config.json").string()) << nlohmann::json{{"model_type", "clip"}, {"architectures", {"CLIPModel"}},
+  std::ofstream((dir / "config.json").string()) << nlohmann::json{{"model_type", "clip"},
+                                                                  {"architectures", {"CLIPModel"}},
                                                                   {"projection_dim", config.projection_dim},
-                                                                  {"text_config", text}, {"vision_config", vision}}
+                                                                  {"text_config", text},
+                                                                  {"vision_config", vision}}
                                                        .dump(2)
                                                 << "\n";
-  fs::copy_file(fs::path(tokenizer_dir) / "tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+  fs::copy_file(fs::path(tokenizer_dir) / "tokenizer.json", dir / "tokenizer.json",
+                fs::copy_options::overwrite_existing);
   image::save_processor_config((dir / "preprocessor_config.json").string(), processor);
   return accuracy;
 }

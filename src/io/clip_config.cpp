@@ -21,8 +21,7 @@ namespace {
 
 ClipTextConfig parse_text(const JsonFields& f) {
   const std::string type = f.string_or("model_type", "clip_text_model");
-  if (type != "clip_text_model")
-    fail("{}: field 'model_type' is '{}', expected clip_text_model", f.source(), type);
+  if (type != "clip_text_model") fail("{}: field 'model_type' is '{}', expected clip_text_model", f.source(), type);
   ClipTextConfig c;
   c.vocab_size = f.integer("vocab_size");
   c.hidden_size = f.integer("hidden_size");
@@ -35,8 +34,10 @@ ClipTextConfig parse_text(const JsonFields& f) {
   c.pad_token_id = f.integer_or("pad_token_id", 1);
   c.bos_token_id = f.integer_or("bos_token_id", 49406);
   c.eos_token_id = f.integer_or("eos_token_id", 49407);
-  for (auto [key, value] : {std::pair{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                            {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_hidden_layers},
+  for (auto [key, value] : {std::pair{"vocab_size", c.vocab_size},
+                            {"hidden_size", c.hidden_size},
+                            {"intermediate_size", c.intermediate_size},
+                            {"num_hidden_layers", c.num_hidden_layers},
                             {"num_attention_heads", c.num_attention_heads},
                             {"max_position_embeddings", c.max_position_embeddings}})
     if (value <= 0) fail("{}: field '{}' must be positive, got {}", f.source(), key, value);

@@ -9,8 +9,9 @@ namespace vista::models {
 ClipModelImpl::ClipModelImpl(const io::ClipModelConfig& c) : config_(c) {
   text_model = register_module("text_model", ClipTextTransformer(c.text));
   vision_model = register_module("vision_model", ClipVisionTransformer(c.vision));
-  visual_projection = register_module(
-      "visual_projection", torch::nn::Linear(torch::nn::LinearOptions(c.vision.hidden_size, c.projection_dim).bias(false)));
+  visual_projection =
+      register_module("visual_projection",
+                      torch::nn::Linear(torch::nn::LinearOptions(c.vision.hidden_size, c.projection_dim).bias(false)));
   text_projection = register_module(
       "text_projection", torch::nn::Linear(torch::nn::LinearOptions(c.text.hidden_size, c.projection_dim).bias(false)));
   logit_scale = register_parameter("logit_scale", torch::tensor(std::log(1 / 0.07)));
@@ -42,7 +43,8 @@ torch::Tensor ClipModelImpl::patch_embeds(const torch::Tensor& pixels_BCHW) {
   return image_outputs(pixels_BCHW).patch_embeds_BNP;
 }
 
-torch::Tensor ClipModelImpl::logits_per_image(const torch::Tensor& image_embeds_BP, const torch::Tensor& text_embeds_QP) {
+torch::Tensor ClipModelImpl::logits_per_image(const torch::Tensor& image_embeds_BP,
+                                              const torch::Tensor& text_embeds_QP) {
   return logit_scale.exp() * torch::matmul(image_embeds_BP, text_embeds_QP.t());
 }
 

@@ -21,8 +21,12 @@ constexpr char kMagic[8] = {'V', 'S', 'E', 'A', 'L', 'B', 'L', '1'};
 constexpr size_t kAlign = 64;
 
 nlohmann::json header_json(const LabelFileHeader& h) {
-  return {{"version", 1},          {"top_n", h.top_n},         {"grid", {h.grid_rows, h.grid_cols}},
-          {"num_words", h.num_words}, {"words_hash", h.words_hash}, {"producer", h.producer},
+  return {{"version", 1},
+          {"top_n", h.top_n},
+          {"grid", {h.grid_rows, h.grid_cols}},
+          {"num_words", h.num_words},
+          {"words_hash", h.words_hash},
+          {"producer", h.producer},
           {"images", h.images}};
 }
 
@@ -50,7 +54,8 @@ LabelFileHeader parse_header(const std::string& path, const char* data, size_t s
   }
   LabelFileHeader h;
   try {
-    if (j.at("version").get<int>() != 1) fail("{}: header field 'version' is {}, expected 1", path, j.at("version").dump());
+    if (j.at("version").get<int>() != 1)
+      fail("{}: header field 'version' is {}, expected 1", path, j.at("version").dump());
     h.top_n = j.at("top_n").get<int64_t>();
     h.grid_rows = j.at("grid").at(0).get<int64_t>();
     h.grid_cols = j.at("grid").at(1).get<int64_t>();
@@ -102,7 +107,8 @@ LabelFileWriter::LabelFileWriter(const std::string& path, LabelFileHeader header
     const std::string found = read_prefix(partial, wanted.size());
     if (found != wanted) {
       size_t offset = 0;
-      const auto old = found.size() >= 16 ? parse_header(partial, found.data(), found.size(), &offset) : LabelFileHeader{};
+      const auto old =
+          found.size() >= 16 ? parse_header(partial, found.data(), found.size(), &offset) : LabelFileHeader{};
       std::string field = "the image list";
       if (old.top_n != header_.top_n) field = "top_n";
       else if (old.grid_rows != header_.grid_rows || old.grid_cols != header_.grid_cols) field = "grid";
@@ -126,7 +132,8 @@ LabelFileWriter::~LabelFileWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void LabelFileWriter::append(const torch::Tensor& ids_Nn, const torch::Tensor& scores_Nn, const torch::Tensor& keep_Nn) {
+void LabelFileWriter::append(const torch::Tensor& ids_Nn, const torch::Tensor& scores_Nn,
+                             const torch::Tensor& keep_Nn) {
   const int64_t n = header_.top_n, patches = header_.patches();
   if (done_ >= static_cast<int64_t>(header_.images.size()))
     fail("{}.partial: more records than the {} images of the header", path_, header_.images.size());
@@ -137,8 +144,10 @@ void LabelFileWriter::append(const torch::Tensor& ids_Nn, const torch::Tensor& s
   auto scores = torch::zeros({patches, n}, torch::kHalf);
   const int64_t k = ids_Nn.size(1);
   const auto keep = keep_Nn.to(torch::kCPU, torch::kBool);
-  ids.narrow(1, 0, k).copy_(torch::where(keep, ids_Nn.to(torch::kCPU, torch::kLong), torch::full_like(ids_Nn, -1, torch::kLong).cpu()));
-  scores.narrow(1, 0, k).copy_(torch::where(keep, scores_Nn.to(torch::kCPU, torch::kFloat), torch::zeros({1}, torch::kFloat)));
+  ids.narrow(1, 0, k).copy_(
+      torch::where(keep, ids_Nn.to(torch::kCPU, torch::kLong), torch::full_like(ids_Nn, -1, torch::kLong).cpu()));
+  scores.narrow(1, 0, k).copy_(
+      torch::where(keep, scores_Nn.to(torch::kCPU, torch::kFloat), torch::zeros({1}, torch::kFloat)));
   write_all(fd_, ids.data_ptr(), static_cast<size_t>(ids.numel()) * sizeof(int32_t), path_ + ".partial");
   write_all(fd_, scores.data_ptr(), static_cast<size_t>(scores.numel()) * sizeof(uint16_t), path_ + ".partial");
   ++done_;

@@ -91,7 +91,8 @@ LabelPassReport run_label_pass(const LabelPassOptions& o, std::ostream& log) {
   LabelPassReport report;
   report.images = static_cast<int64_t>(header.images.size());
   report.resumed_from = writer.done();
-  if (writer.done() > 0) fmt::print(log, "sea label: resuming {}.partial at image {}/{}\n", o.out_path, writer.done(), report.images);
+  if (writer.done() > 0)
+    fmt::print(log, "sea label: resuming {}.partial at image {}/{}\n", o.out_path, writer.done(), report.images);
 
   torch::NoGradGuard no_grad;
   const auto word_embeds_QP = word_text_embeds(*clip, tokenizer, words);

@@ -50,7 +50,8 @@ torch::Tensor window_patch_ids(int64_t rows, int64_t cols, int64_t k) {
 
 torch::Tensor label_embeddings(const torch::Tensor& embedding_VD, const torch::Tensor& token_ids_M,
                                const torch::Tensor& offsets_Q1) {
-  if (embedding_VD.dim() != 2) fail("sea label embeddings: the table must be [V,D], got {}", shape_string(embedding_VD.sizes().vec()));
+  if (embedding_VD.dim() != 2)
+    fail("sea label embeddings: the table must be [V,D], got {}", shape_string(embedding_VD.sizes().vec()));
   const auto offsets = offsets_Q1.to(torch::kCPU, torch::kLong).contiguous();
   const auto ids = token_ids_M.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t q = offsets.numel() - 1, v = embedding_VD.size(0);
@@ -65,7 +66,8 @@ torch::Tensor label_embeddings(const torch::Tensor& embedding_VD, const torch::T
   const auto owner = torch::repeat_interleave(torch::arange(q, torch::kLong), counts);
   const auto device = embedding_VD.device();
   const auto rows_MD = embedding_VD.index_select(0, ids.to(device));
-  auto sums_QD = torch::zeros({q, embedding_VD.size(1)}, embedding_VD.options()).index_add(0, owner.to(device), rows_MD);
+  auto sums_QD =
+      torch::zeros({q, embedding_VD.size(1)}, embedding_VD.options()).index_add(0, owner.to(device), rows_MD);
   return sums_QD / counts.to(device, embedding_VD.scalar_type()).unsqueeze(1);
 }
 

@@ -81,8 +81,9 @@ SeaPairs sample_pairs(const std::vector<std::optional<PatchLabels>>& labels, con
   std::vector<Pair> kept;
   for (const auto& pair : drawn)
     if (seen.insert(pair.word).second) kept.push_back(pair);
-  std::sort(kept.begin(), kept.end(),
-            [](const Pair& a, const Pair& b) { return a.sample != b.sample ? a.sample < b.sample : a.patch < b.patch; });
+  std::sort(kept.begin(), kept.end(), [](const Pair& a, const Pair& b) {
+    return a.sample != b.sample ? a.sample < b.sample : a.patch < b.patch;
+  });
   const auto n = static_cast<int64_t>(kept.size());
   out.sample_N = torch::empty({n}, torch::kLong);
   out.patch_N = torch::empty({n}, torch::kLong);

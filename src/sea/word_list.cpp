@@ -14,13 +14,13 @@ namespace {
 // Function words that carry no visual content; captions are full of them.
 const std::set<std::string>& stop_words() {
   static const std::set<std::string> words = {
-      "the",  "and",   "are",   "was",   "were",  "with",  "that",  "this",  "these", "those", "there", "their",
-      "they", "them",  "for",   "from",  "into",  "onto",  "over",  "under", "has",   "have",  "had",   "its",
-      "his",  "her",   "she",   "him",   "you",   "your",  "our",   "not",   "but",   "can",   "could", "would",
-      "will", "may",   "might", "also",  "some",  "any",   "all",   "each",  "which", "what",  "who",   "whom",
-      "where", "when", "while", "than",  "then",  "very",  "just",  "being", "been",  "about", "above", "below",
-      "near", "next",  "other", "such",  "only",  "both",  "more",  "most",  "one",   "two",   "image", "picture",
-      "photo", "shows", "show",  "shown", "seen",  "appears", "visible", "here", "out", "off", "down", "upon"};
+      "the",   "and",   "are",   "was",   "were", "with",    "that",    "this",  "these", "those", "there", "their",
+      "they",  "them",  "for",   "from",  "into", "onto",    "over",    "under", "has",   "have",  "had",   "its",
+      "his",   "her",   "she",   "him",   "you",  "your",    "our",     "not",   "but",   "can",   "could", "would",
+      "will",  "may",   "might", "also",  "some", "any",     "all",     "each",  "which", "what",  "who",   "whom",
+      "where", "when",  "while", "than",  "then", "very",    "just",    "being", "been",  "about", "above", "below",
+      "near",  "next",  "other", "such",  "only", "both",    "more",    "most",  "one",   "two",   "image", "picture",
+      "photo", "shows", "show",  "shown", "seen", "appears", "visible", "here",  "out",   "off",   "down",  "upon"};
   return words;
 }
 

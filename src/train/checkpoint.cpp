@@ -96,12 +96,17 @@ std::string save_checkpoint(const std::string& run_dir, const WeightsWriter& wri
         if (relative.rfind("optimizer/", 0) == 0) shards.push_back(relative);
       }
     std::sort(shards.begin(), shards.end());
-    nlohmann::json json = {{"step", state.step},           {"epoch", state.epoch},
-                                 {"cursor", state.cursor},       {"bad_samples", state.bad_samples},
-                                 {"samples_seen", state.samples_seen}, {"elapsed_s", state.elapsed_s},
-                                 {"seed", state.seed},           {"world_size", ranks.world},
-                                 {"zero", state.zero},           {"optimizer_shards", shards},
-                                 {"files", files}};
+    nlohmann::json json = {{"step", state.step},
+                           {"epoch", state.epoch},
+                           {"cursor", state.cursor},
+                           {"bad_samples", state.bad_samples},
+                           {"samples_seen", state.samples_seen},
+                           {"elapsed_s", state.elapsed_s},
+                           {"seed", state.seed},
+                           {"world_size", ranks.world},
+                           {"zero", state.zero},
+                           {"optimizer_shards", shards},
+                           {"files", files}};
     if (state.sea_theta) json["sea_theta"] = *state.sea_theta;
     write_text(tmp / kStateFile, json.dump(2) + "\n");
     fs::remove_all(final_dir);

@@ -36,11 +36,20 @@ MetricsLog::MetricsLog(const std::string& run_dir, int64_t total_steps, bool app
 }
 
 void MetricsLog::record(const StepMetrics& m, int64_t log_every) {
-  nlohmann::json j = {{"step", m.step},        {"epoch", m.epoch},   {"loss", m.loss},
-                            {"ce", m.ce},            {"vista", m.vista},   {"similarity", m.similarity},
-                            {"lr", m.lr},            {"grad_norm", m.grad_norm}, {"tokens", m.tokens},
-                            {"samples", m.samples},  {"bad_samples", m.bad_samples}, {"aligned", m.aligned},
-                            {"elapsed_s", m.elapsed_s}, {"comm_wait_s", m.comm_wait_s}};
+  nlohmann::json j = {{"step", m.step},
+                      {"epoch", m.epoch},
+                      {"loss", m.loss},
+                      {"ce", m.ce},
+                      {"vista", m.vista},
+                      {"similarity", m.similarity},
+                      {"lr", m.lr},
+                      {"grad_norm", m.grad_norm},
+                      {"tokens", m.tokens},
+                      {"samples", m.samples},
+                      {"bad_samples", m.bad_samples},
+                      {"aligned", m.aligned},
+                      {"elapsed_s", m.elapsed_s},
+                      {"comm_wait_s", m.comm_wait_s}};
   if (m.tau >= 0) {
     j["sea"] = m.sea;
     j["tau"] = m.tau;
@@ -56,7 +65,8 @@ void MetricsLog::record(const StepMetrics& m, int64_t log_every) {
   const double eta = (total_steps_ - m.step) / std::max(steps_per_s, 1e-9);
   const auto sea = m.tau >= 0 ? fmt::format("  sea {:.4f} tau {:.3f} pairs {}", m.sea, m.tau, m.sea_pairs) : "";
   const auto line = fmt::format(
-      "step {}/{}  loss {:.4f}  ce {:.4f}  vista {:.4f}  sim {:.4f}{}  lr {:.2e}  gnorm {:.3f}  {:.0f} tok/s  ETA {:.0f}s",
+      "step {}/{}  loss {:.4f}  ce {:.4f}  vista {:.4f}  sim {:.4f}{}  lr {:.2e}  gnorm {:.3f}  {:.0f} tok/s  ETA "
+      "{:.0f}s",
       m.step, total_steps_, m.loss, m.ce, m.vista, m.similarity, sea, m.lr, m.grad_norm,
       tokens_since_start_ / std::max(wall, 1e-9), eta);
   if (tty_) {

@@ -53,7 +53,9 @@ ParallelStepResult bench_parallel_step(const std::string& path, dist::Communicat
     const auto counts = parallel.sum({static_cast<double>(terms.num_targets.item<int64_t>()),
                                       static_cast<double>(terms.num_aligned.item<int64_t>())});
     parallel.before_backward(true);
-    (parallel.distributed() ? objectives::data_parallel_loss(terms, counts[0], counts[1], options, parallel.world()) : terms.total).backward();
+    (parallel.distributed() ? objectives::data_parallel_loss(terms, counts[0], counts[1], options, parallel.world())
+                            : terms.total)
+        .backward();
     parallel.reduce_gradients();
     parallel.clip_gradients(bench.clip_norm);
     optimizer.adamw->step();

@@ -18,13 +18,16 @@ torch::Tensor make_sea_theta(const TrainConfig& c, torch::Device device) {
 }
 
 std::unique_ptr<SeaTraining> setup_sea(const TrainConfig& c, const data::LlavaDataset& dataset,
-                                       const io::VisionConfig& vision, const std::string& select_feature, bool verbose) {
+                                       const io::VisionConfig& vision, const std::string& select_feature,
+                                       bool verbose) {
   auto out = std::make_unique<SeaTraining>(SeaTraining{sea::LabelFile::open(c.sea.labels), {}, {}, 0});
   const auto& h = out->labels.header();
   const auto words = sea::read_word_list(c.sea.words);
   if (h.num_words != static_cast<int64_t>(words.size()) || h.words_hash != io::content_hash({c.sea.words}))
-    fail("loss.sea.labels: {} was labelled with another word list ({} words, hash {}) than loss.sea.words {} ({} words, "
-         "hash {})", c.sea.labels, h.num_words, h.words_hash, c.sea.words, words.size(), io::content_hash({c.sea.words}));
+    fail(
+        "loss.sea.labels: {} was labelled with another word list ({} words, hash {}) than loss.sea.words {} ({} words, "
+        "hash {})",
+        c.sea.labels, h.num_words, h.words_hash, c.sea.words, words.size(), io::content_hash({c.sea.words}));
   const int64_t side = vision.image_size / vision.patch_size;
   if (h.grid_rows != side || h.grid_cols != side)
     fail("loss.sea.labels: {} labels a {}x{} patch grid but the vision tower has {}x{} patches ({} px / patch {})",
@@ -43,8 +46,10 @@ std::unique_ptr<SeaTraining> setup_sea(const TrainConfig& c, const data::LlavaDa
     if (missing++ == 0) first = fmt::format("'{}' (record {}, id {})", *record.image, i, record.id);
   }
   if (missing > 0)
-    fail("loss.sea.labels: {} has no labels for {} image(s) of {}, the first {}; label this data file with `vista sea "
-         "label`", c.sea.labels, missing, c.data.path, first);
+    fail(
+        "loss.sea.labels: {} has no labels for {} image(s) of {}, the first {}; label this data file with `vista sea "
+        "label`",
+        c.sea.labels, missing, c.data.path, first);
   if (verbose)
     fmt::print(stderr, "SEA: {} labelled images, {} words, top {}, {}x{} windows over a {}x{} grid, lambda {}\n",
                h.images.size(), words.size(), h.top_n, c.sea.window, c.sea.window, side, side, c.sea.lambda);

@@ -13,7 +13,8 @@ namespace vista::train {
 namespace {
 
 // The paper's recipes; the -lora presets take LLaVA's finetune_lora.sh values (r 128, alpha 256,
-// dropout 0.05, lr 2e-4, projector lr 2e-5); -sea is CE + SEA (docs/method.md §3.4) in stage 1. Data paths are placeholders the user overrides (data.path=..., data.images=...).
+// dropout 0.05, lr 2e-4, projector lr 2e-5); -sea is CE + SEA (docs/method.md §3.4) in stage 1. Data paths are
+// placeholders the user overrides (data.path=..., data.images=...).
 const char* kPresets = R"({
  "llava-1.5-7b-pretrain": {
    "run_dir": "runs/llava-1.5-7b-pretrain",
@@ -385,8 +386,10 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       for (const auto& [name, value] : {std::pair{"loss.sea.labels", c.sea.labels}, {"loss.sea.words", c.sea.words}})
         if (value.empty()) fail("config: {} is required when loss.sea.enabled is true", name);
       if (c.train.stage != "pretrain" && !c.sea.allow_finetune)
-        fail("config: loss.sea.enabled in stage '{}': SEA is a stage-1 (pretrain) objective; set "
-             "loss.sea.allow_finetune=true to use it anyway", c.train.stage);
+        fail(
+            "config: loss.sea.enabled in stage '{}': SEA is a stage-1 (pretrain) objective; set "
+            "loss.sea.allow_finetune=true to use it anyway",
+            c.train.stage);
       if (c.train.lora.enabled) fail("config: loss.sea.enabled with train.lora.enabled is not supported");
     }
     require_finite_range("loss.vista.lambda", c.vista.lambda, 0.0, 1e6, false, false);

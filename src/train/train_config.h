@@ -90,9 +90,9 @@ struct SeaSection {
   std::string labels;  // label file written by `vista sea label`
   std::string words;   // the word list those labels index
   double lambda = 1.0;
-  int64_t window = 2;        // one patch per k x k window
-  double tau_min = 0.01;     // tau = exp(theta) >= tau_min
-  double theta_init = 0.0;   // tau starts at exp(theta_init)
+  int64_t window = 2;           // one patch per k x k window
+  double tau_min = 0.01;        // tau = exp(theta) >= tau_min
+  double theta_init = 0.0;      // tau starts at exp(theta_init)
   bool allow_finetune = false;  // SEA is a stage-1 objective; stage 2 must ask for it
 };
 

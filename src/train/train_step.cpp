@@ -16,7 +16,20 @@ namespace vista::train {
 namespace {
 
 // Per micro-batch, summed over ranks in one small collective.
-enum Stat { kCeSum, kTargets, kVistaSum, kAligned, kSimilaritySum, kGood, kBad, kTokens, kSea, kSeaPairs, kSeaDrawn, kStatCount };
+enum Stat {
+  kCeSum,
+  kTargets,
+  kVistaSum,
+  kAligned,
+  kSimilaritySum,
+  kGood,
+  kBad,
+  kTokens,
+  kSea,
+  kSeaPairs,
+  kSeaDrawn,
+  kStatCount
+};
 
 }  // namespace
 
@@ -40,8 +53,8 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
       objectives::MultimodalBatch mb{batch.input_ids_BL.to(in.device), batch.attention_mask_BL.to(in.device),
                                      batch.labels_BL.to(in.device), batch.pixel_values_BCHW.to(in.device)};
       if (in.sea)
-        stats[kSeaDrawn] = static_cast<double>(add_sea_pairs(
-            *in.sea, local.examples, sea::pair_seed(c.train.seed, step, micro, in.parallel.rank()), mb));
+        stats[kSeaDrawn] = static_cast<double>(
+            add_sea_pairs(*in.sea, local.examples, sea::pair_seed(c.train.seed, step, micro, in.parallel.rank()), mb));
       {
         AutocastGuard autocast(c.train.bf16, in.device);
         terms = objectives::llava_objective(in.model, mb, in.objective);
@@ -91,7 +104,7 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
     if (terms.total.defined()) {
       const auto loss = in.parallel.distributed()
                             ? objectives::data_parallel_loss(terms, global[kTargets], global[kAligned], in.objective,
-                                                              in.parallel.world())
+                                                             in.parallel.world())
                             : terms.total;
       (loss / static_cast<double>(accum)).backward();
     }

@@ -75,13 +75,15 @@ namespace {
 // One image whose patches each hold the given labels (same for every patch).
 sea::PatchLabels patch_labels(int64_t patches, std::vector<int64_t> ids, std::vector<float> scores) {
   const auto n = static_cast<int64_t>(ids.size());
-  return {torch::tensor(ids).view({1, n}).repeat({patches, 1}), torch::tensor(scores).view({1, n}).repeat({patches, 1})};
+  return {torch::tensor(ids).view({1, n}).repeat({patches, 1}),
+          torch::tensor(scores).view({1, n}).repeat({patches, 1})};
 }
 }  // namespace
 
 TEST(SeaSampling, WindowsTileTheGridWithPartialEdges) {
   // A 3x3 grid in 2x2 windows: four windows, the right and bottom ones partial.
-  const auto expected = torch::tensor({0, 1, 3, 4, 2, -1, 5, -1, 6, 7, -1, -1, 8, -1, -1, -1}, torch::kLong).view({4, 4});
+  const auto expected =
+      torch::tensor({0, 1, 3, 4, 2, -1, 5, -1, 6, 7, -1, -1, 8, -1, -1, -1}, torch::kLong).view({4, 4});
   EXPECT_TRUE(torch::equal(sea::window_patch_ids(3, 3, 2), expected));
   EXPECT_EQ(sea::window_patch_ids(24, 24, 2).size(0), 144);  // LLaVA-1.5: 576 patches -> 144 pairs per image
 }
@@ -206,8 +208,10 @@ TEST(SeaWords, BuiltByTheDocumentedRuleAndBadListsAreNamed) {
   EXPECT_EQ(words[1].word, "circle");
   sea::write_word_list(dir.file("words.txt"), words);
   EXPECT_EQ(sea::read_word_list(dir.file("words.txt")), (std::vector<std::string>{"red", "circle"}));
-  for (const auto& [text, needle] : {std::pair{"red\nred\n", "listed twice"}, {"red\n\nblue\n", ":2: empty word"},
-                                     {"dark red\n", "white space"}, {"red\tmany\n", "not a non-negative integer"}}) {
+  for (const auto& [text, needle] : {std::pair{"red\nred\n", "listed twice"},
+                                     {"red\n\nblue\n", ":2: empty word"},
+                                     {"dark red\n", "white space"},
+                                     {"red\tmany\n", "not a non-negative integer"}}) {
     write_file(dir.file("bad.txt"), text);
     expect_error_containing([&] { sea::read_word_list(dir.file("bad.txt")); }, {dir.file("bad.txt"), needle});
   }
@@ -226,8 +230,11 @@ TEST(SeaWords, AWordTheLlmCannotTokenizeIsNamed) {
   const auto ok = sea::tokenize_words(tokenizer, {"red", "re"}, "words.txt");
   EXPECT_TRUE(torch::equal(ok.token_ids_M, torch::tensor({int64_t{7}, int64_t{6}})));
   EXPECT_TRUE(torch::equal(ok.offsets_Q1, torch::tensor({int64_t{0}, int64_t{1}, int64_t{2}})));
-  expect_error_containing([&] { sea::tokenize_words(tokenizer, {"red", "rqd"}, "words.txt"); },
-                          {"words.txt:2", "'rqd'", "unknown token"});
+  expect_error_containing(
+      [&] {
+        sea::tokenize_words(tokenizer, {"red", "rqd"}, "words.txt");
+      },
+      {"words.txt:2", "'rqd'", "unknown token"});
 }
 
 namespace {
@@ -312,7 +319,8 @@ TEST(SeaTraining, ResumedRunDrawsThePairsTheUninterruptedOneDrew) {
   ASSERT_EQ(a.size(), b.size());
   EXPECT_GT(a.back()["sea_pairs"].get<int64_t>(), 1);
   for (size_t i = 0; i < a.size(); ++i)
-    for (const char* field : {"loss", "sea", "tau", "sea_pairs", "grad_norm"}) EXPECT_EQ(a[i][field], b[i][field]) << i << field;
+    for (const char* field : {"loss", "sea", "tau", "sea_pairs", "grad_norm"})
+      EXPECT_EQ(a[i][field], b[i][field]) << i << field;
 }
 
 TEST(SeaTraining, LabelsThatDoNotCoverTheDataOrItsWordsAreNamedErrors) {
