@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
 # The README's main job, shortened (vista demo --quick): every stage runs, and what it reports is
-# there: the results table with all three arms, results.json with its fields, the plots.
+# there: the results table with all four arms, results.json with its fields, the plots.
 set -euo pipefail
 VISTA="$1"; WORK="$2"
 LOG="$WORK.log"
 rm -rf "$WORK"
 "$VISTA" --threads 2 demo --quick --work "$WORK" | tee "$LOG"
 fail() { echo "demo.quick: $*" >&2; exit 1; }
-for stage in "[1/4] shapes data" "[2/4] vision tower" "[3/4] CE:" "[3/4] CE+VISTA:" "[3/4] CE+SEA:" "SEA labels:" "[4/4] held-out shapes questions"; do
+for stage in "[1/4] shapes data" "[2/4] vision tower" "[3/4] CE:" "[3/4] CE+VISTA:" "[3/4] CE+SEA:" "[3/4] CE+SEA+VISTA:" "SEA labels:" "[4/4] held-out shapes questions"; do
   grep -qF -- "$stage" "$LOG" || fail "output lacks '$stage'"
 done
 grep -qE '^arm +accuracy +pre=0w +pre=32w +pre=96w +CE +VISTA +similarity +stage-1 SEA$' "$LOG" || fail "results table header missing"
 grep -qE '^CE +[01]\.[0-9]{3} ' "$LOG" || fail "no CE row with an accuracy"
 grep -qE '^CE\+VISTA +[01]\.[0-9]{3} ' "$LOG" || fail "no CE+VISTA row with an accuracy"
+grep -qE '^CE\+SEA\+VISTA +[01]\.[0-9]{3} .* [0-9]+\.[0-9]{3}->[0-9]+\.[0-9]{3}$' "$LOG" || fail "no CE+SEA+VISTA row"
 grep -qE '^CE\+SEA +[01]\.[0-9]{3} .* [0-9]+\.[0-9]{3}->[0-9]+\.[0-9]{3}$' "$LOG" || fail "no CE+SEA row with its stage-1 SEA term"
 R="$WORK/results.json"
 test -s "$R" || fail "$R missing"
-for field in '"arms"' '"arm": "CE"' '"arm": "CE+VISTA"' '"arm": "CE+SEA"' '"stage1_sea_first"' '"by_preamble_words"' '"final_ce"' '"final_vista_term"' \
+for field in '"arms"' '"arm": "CE"' '"arm": "CE+VISTA"' '"arm": "CE+SEA"' '"arm": "CE+SEA+VISTA"' '"stage1_sea_first"' '"by_preamble_words"' '"final_ce"' '"final_vista_term"' \
              '"final_similarity"' '"seconds"' '"quick": true'; do
   grep -qF -- "$field" "$R" || fail "$R lacks $field"
 done
 # Every arm answered questions, and its losses are numbers (not null, nan or inf).
-test "$(grep -cE '"total": [1-9][0-9]*' "$R")" -ge 3 || fail "an arm answered no question"
-test "$(grep -cE '"final_ce": [0-9]+\.[0-9]+' "$R")" -eq 3 || fail "final_ce is not a number for every arm"
+test "$(grep -cE '"total": [1-9][0-9]*' "$R")" -ge 4 || fail "an arm answered no question"
+test "$(grep -cE '"final_ce": [0-9]+\.[0-9]+' "$R")" -eq 4 || fail "final_ce is not a number for every arm"
 for png in stage2_ce.png stage2_similarity.png ce/stage2/loss.png ce_vista/stage2/loss.png ce_sea/stage1/loss.png; do
   test "$(head -c 8 "$WORK/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" || fail "$WORK/$png is not a PNG"
 done
-echo "demo.quick: stages, table, results.json fields and plots OK"
+# SEA's diagnostics on the SEA arm's stage-1 model print JSON with finite numbers.
+analyze() { "$VISTA" --threads 2 analyze "$@" --model "$WORK/ce_sea/stage1/final" --data "$WORK/data/pretrain.json" \
+              --images "$WORK/data/images" --limit 6; }
+analyze modality-gap --words "$WORK/sea/words.txt" > "$WORK/gap.json"
+analyze nearest-words --words "$WORK/sea/words.txt" --labels "$WORK/sea/labels.sealabels" > "$WORK/nearest.json"
+analyze tacs --k 5 > "$WORK/tacs.json"
+grep -qE '"modality_gap": [0-9]+\.[0-9]+' "$WORK/gap.json" || fail "modality-gap printed no gap"
+grep -qE '"agreement_with_top_label": [0-9.e-]+' "$WORK/nearest.json" || fail "nearest-words printed no agreement"
+grep -qE '"tacs": -?[0-9]+\.[0-9]+' "$WORK/tacs.json" || fail "tacs printed no TACS"
+grep -qF '"images": 6' "$WORK/tacs.json" || fail "tacs did not analyse 6 images"
+echo "demo.quick: stages, table, results.json fields, plots and SEA diagnostics OK"

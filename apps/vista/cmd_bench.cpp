@@ -8,6 +8,7 @@
 #include "dist/communicator.h"
 #include "dist/launch_env.h"
 #include "train/parallel_bench.h"
+#include "train/sea_bench.h"
 #include "train/step_bench.h"
 #include "util/error.h"
 
@@ -37,7 +38,16 @@ CommandRunner add_bench_command(CLI::App& app) {
   // A rank of the --nproc comparison (started by it).
   train->add_option("--zero", parallel->zero)->group("");
   train->add_option("--result", parallel->result)->group("");
-  return [config, recompute, parallel, lora_r](const GlobalOptions& global) {
+  auto* sea = bench->add_subcommand("sea", "SEA's share of a stage-1 training step (CE vs CE+SEA, interleaved)");
+  auto sea_config = std::make_shared<std::string>();
+  auto sea_words = std::make_shared<int64_t>(4000);
+  sea->add_option("--config", *sea_config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
+  sea->add_option("--words", *sea_words, "size of the (random) word list")->capture_default_str();
+  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words](const GlobalOptions& global) {
+    if (sea->parsed()) {
+      fmt::print("{}\n", train::bench_sea_step(*sea_config, global.threads, std::cerr, global.device, *sea_words).to_json());
+      return 0;
+    }
     if (parallel->zero >= 0) {
       const auto env = dist::read_launch_env();
       const auto comm = dist::Communicator::connect(env, "gloo", std::chrono::minutes(5));

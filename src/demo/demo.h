@@ -1,8 +1,8 @@
 #pragma once
 // `vista demo`: the whole method on a laptop-class CPU from the repository alone. Generates the
 // shapes data, prepares a small pretrained vision tower and LLM (cached) and SEA's labels (a small
-// CLIP trained on the shapes, a labelling pass), runs stage 1 and stage 2 three times (CE only,
-// CE + VISTA, CE + SEA in stage 1; same seeds), evaluates each by greedy generation on the
+// CLIP trained on the shapes, a labelling pass), runs stage 1 and stage 2 four times (CE only,
+// CE + VISTA, CE + SEA in stage 1, both; same seeds), evaluates each by greedy generation on the
 // held-out split and prints a table; writes plots and results.json.
 #include <string>
 

@@ -370,7 +370,10 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     auto sea = loss.sub("sea");
     sea.get("enabled", c.sea.enabled);
     sea.get("labels", c.sea.labels);
+    sea.get("online_clip", c.sea.online_clip);
     sea.get("words", c.sea.words);
+    sea.get("top_n", c.sea.top_n);
+    sea.get("score_sign", c.sea.score_sign);
     sea.get("lambda", c.sea.lambda);
     sea.get("window", c.sea.window);
     sea.get("tau_min", c.sea.tau_min);
@@ -383,8 +386,13 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       require_finite_range("loss.sea.tau_min", c.sea.tau_min, 0.0, 100.0, true, false);
       require_finite_range("loss.sea.theta_init", c.sea.theta_init, -20.0, 20.0, false, false);
       require_at_least<int64_t>("loss.sea.window", c.sea.window, 1);
-      for (const auto& [name, value] : {std::pair{"loss.sea.labels", c.sea.labels}, {"loss.sea.words", c.sea.words}})
-        if (value.empty()) fail("config: {} is required when loss.sea.enabled is true", name);
+      if (c.sea.words.empty()) fail("config: loss.sea.words is required when loss.sea.enabled is true");
+      if (c.sea.labels.empty() == c.sea.online_clip.empty())
+        fail("config: set exactly one of loss.sea.labels (a label file from `vista sea label`) and loss.sea.online_clip "
+             "(a CLIPModel folder labelling each batch)");
+      require_at_least<int64_t>("loss.sea.top_n", c.sea.top_n, 1);
+      if (c.sea.score_sign != 1.0 && c.sea.score_sign != -1.0)
+        fail("config: loss.sea.score_sign is {}, expected -1 (the paper's -cos) or 1", c.sea.score_sign);
       if (c.train.stage != "pretrain" && !c.sea.allow_finetune)
         fail(
             "config: loss.sea.enabled in stage '{}': SEA is a stage-1 (pretrain) objective; set "

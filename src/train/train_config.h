@@ -87,8 +87,11 @@ struct DistSection {
 // words, a pretraining objective. Labels come from `vista sea label`.
 struct SeaSection {
   bool enabled = false;
-  std::string labels;  // label file written by `vista sea label`
-  std::string words;   // the word list those labels index
+  std::string labels;       // label file written by `vista sea label` ...
+  std::string online_clip;  // ... or a CLIPModel folder that labels each batch's images as they come
+  std::string words;        // the word list the labels index
+  int64_t top_n = 10;       // online labels: words kept per patch
+  double score_sign = -1;   // online labels: -1 = the paper's -cos
   double lambda = 1.0;
   int64_t window = 2;           // one patch per k x k window
   double tau_min = 0.01;        // tau = exp(theta) >= tau_min

@@ -208,7 +208,7 @@ TrainResult run_training(const TrainConfig& c) {
   objective.vista = c.vista;
   std::unique_ptr<SeaTraining> sea;
   if (c.sea.enabled) {
-    sea = setup_sea(c, dataset, vcfg, model->config().mm.mm_vision_select_feature, lead);
+    sea = setup_sea(c, dataset, vcfg, model->config().mm.mm_vision_select_feature, device, lead);
     objective.sea_enabled = true;
     objective.sea_lambda = c.sea.lambda;
     objective.sea.tau_min = c.sea.tau_min;

@@ -10,7 +10,11 @@
 #include <set>
 #include <sstream>
 
+#include "data/dataset.h"
 #include "demo/label_clip.h"
+#include "image/processor_config.h"
+#include "image/tensor.h"
+#include "models/clip_model.h"
 #include "io/safetensors.h"
 #include "losses/sea_infonce.h"
 #include "sea/label_file.h"
@@ -22,6 +26,7 @@
 #include "test_util.h"
 #include "text/tokenizer.h"
 #include "train/shapes_training.h"
+#include "train/sea_setup.h"
 #include "train/trainer.h"
 
 using namespace vista;
@@ -241,12 +246,12 @@ namespace {
 // A label CLIP (briefly trained, as the demo's), the pretrain captions' word list and their
 // labels, once per process.
 struct SeaFiles {
-  std::string words, labels;
+  std::string words, labels, clip;
   SeaFiles() {
     auto& s = shapes_training();
     demo::LabelClipRecipe recipe;
     recipe.steps = 40;
-    const auto clip = s.root + "/label_clip";
+    clip = s.root + "/label_clip";
     demo::prepare_label_clip(clip, s.files.pretrain_json, s.files.images, testdata("tokenizers/mistral7b"), recipe);
     words = s.root + "/words.txt";
     labels = s.root + "/labels.sealabels";
@@ -345,4 +350,52 @@ TEST(SeaTraining, LabelsThatDoNotCoverTheDataOrItsWordsAreNamedErrors) {
   auto f = sea_config(dir.file("run3"));
   f["train"]["stage"] = "finetune";
   expect_error_containing([&] { train::parse_train_config(f); }, {"loss.sea.enabled", "allow_finetune"});
+}
+
+TEST(SeaTraining, OnlineLabelsAreWhatTheLabellingPassWroteAndTrain) {
+  auto& s = shapes_training();
+  auto& f = sea_files();
+  train::SeaTraining online;
+  online.online_clip = models::load_clip_model(f.clip);
+  online.word_embeds_QP = sea::word_text_embeds(*online.online_clip, text::Tokenizer::from_file(f.clip + "/tokenizer.json"),
+                                                sea::read_word_list(f.words));
+  online.top_n = 10;
+  online.score_sign = 1.0;
+  // A batch as training loads it: the tower's processor, square images; one sample without an image.
+  const auto records = data::RecordFile::open(s.files.pretrain_json);
+  const auto processor = image::load_processor_config(s.vision + "/preprocessor_config.json");
+  std::vector<data::Example> examples;
+  std::vector<torch::Tensor> pixels;
+  for (size_t i = 0; i < 5; ++i) {
+    data::Example ex;
+    if (i != 2) {
+      ex.image = records.record(i).image;
+      pixels.push_back(image::to_tensor(data::load_image(s.files.images + "/" + *ex.image, processor, image::AspectMode::kSquare)));
+    } else {
+      pixels.push_back(torch::zeros_like(pixels.back()));
+    }
+    examples.push_back(ex);
+  }
+  const auto labels = train::online_labels(online, examples, torch::stack(pixels));
+  const auto file = sea::LabelFile::open(f.labels);
+  ASSERT_EQ(labels.size(), 5u);
+  EXPECT_FALSE(labels[2].has_value());
+  for (size_t i = 0; i < 5; ++i) {
+    if (i == 2) continue;
+    const auto stored = file.labels(*examples[i].image);
+    EXPECT_TRUE(torch::equal(labels[i]->ids_Nn, stored.ids_Nn)) << *examples[i].image;
+    // The file keeps scores in float16.
+    EXPECT_TRUE(torch::allclose(labels[i]->scores_Nn, stored.scores_Nn, 1e-3, 1e-3)) << *examples[i].image;
+  }
+  TempDir dir;
+  auto c = sea_config(dir.file("run"));
+  c["loss"]["sea"].erase("labels");
+  c["loss"]["sea"]["online_clip"] = f.clip;
+  c["loss"]["sea"]["score_sign"] = 1;
+  const auto r = train::run_training(train::parse_train_config(c));
+  EXPECT_TRUE(r.finished);
+  EXPECT_GT(run_metrics(dir.file("run")).back()["sea_pairs"].get<int64_t>(), 1);
+  auto both = c;
+  both["loss"]["sea"]["labels"] = f.labels;
+  expect_error_containing([&] { train::parse_train_config(both); }, {"exactly one of loss.sea.labels"});
 }
