@@ -45,7 +45,8 @@ CommandRunner add_bench_command(CLI::App& app) {
   sea->add_option("--words", *sea_words, "size of the (random) word list")->capture_default_str();
   return [config, recompute, parallel, lora_r, sea, sea_config, sea_words](const GlobalOptions& global) {
     if (sea->parsed()) {
-      fmt::print("{}\n", train::bench_sea_step(*sea_config, global.threads, std::cerr, global.device, *sea_words).to_json());
+      fmt::print("{}\n",
+                 train::bench_sea_step(*sea_config, global.threads, std::cerr, global.device, *sea_words).to_json());
       return 0;
     }
     if (parallel->zero >= 0) {
@@ -56,7 +57,8 @@ CommandRunner add_bench_command(CLI::App& app) {
       return 0;
     }
     if (parallel->nproc > 0) {
-      if (global.device != "cpu") fail("bench train --nproc compares CPU ranks over Gloo; --device {} is not supported", global.device);
+      if (global.device != "cpu")
+        fail("bench train --nproc compares CPU ranks over Gloo; --device {} is not supported", global.device);
       const int threads = global.threads > 0 ? global.threads : static_cast<int>(std::thread::hardware_concurrency());
       fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
       return 0;

@@ -139,9 +139,10 @@ int run_demo(const DemoOptions& o) {
     const char* dir;
     bool vista, sea;
   };
-  const std::vector<Arm> arms = {
-      {"CE", "ce", false, false}, {"CE+VISTA", "ce_vista", true, false}, {"CE+SEA", "ce_sea", false, true},
-      {"CE+SEA+VISTA", "ce_sea_vista", true, true}};
+  const std::vector<Arm> arms = {{"CE", "ce", false, false},
+                                 {"CE+VISTA", "ce_vista", true, false},
+                                 {"CE+SEA", "ce_sea", false, true},
+                                 {"CE+SEA+VISTA", "ce_sea_vista", true, true}};
   std::vector<ArmResult> results;
   for (const auto& spec : arms) {
     const bool vista_on = spec.vista;

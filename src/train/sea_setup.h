@@ -17,9 +17,9 @@
 namespace vista::train {
 
 struct SeaTraining {
-  std::optional<sea::LabelFile> labels;  // precomputed labels, or:
+  std::optional<sea::LabelFile> labels;            // precomputed labels, or:
   mutable models::ClipModel online_clip{nullptr};  // a CLIP labelling each batch's images as they come
-  torch::Tensor word_embeds_QP;            // online: the words' CLIP text embeddings
+  torch::Tensor word_embeds_QP;                    // online: the words' CLIP text embeddings
   int64_t top_n = 10;
   double score_sign = -1;
   sea::WordTokens words;

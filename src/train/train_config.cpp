@@ -388,8 +388,9 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       require_at_least<int64_t>("loss.sea.window", c.sea.window, 1);
       if (c.sea.words.empty()) fail("config: loss.sea.words is required when loss.sea.enabled is true");
       if (c.sea.labels.empty() == c.sea.online_clip.empty())
-        fail("config: set exactly one of loss.sea.labels (a label file from `vista sea label`) and loss.sea.online_clip "
-             "(a CLIPModel folder labelling each batch)");
+        fail(
+            "config: set exactly one of loss.sea.labels (a label file from `vista sea label`) and loss.sea.online_clip "
+            "(a CLIPModel folder labelling each batch)");
       require_at_least<int64_t>("loss.sea.top_n", c.sea.top_n, 1);
       if (c.sea.score_sign != 1.0 && c.sea.score_sign != -1.0)
         fail("config: loss.sea.score_sign is {}, expected -1 (the paper's -cos) or 1", c.sea.score_sign);

@@ -357,8 +357,8 @@ TEST(SeaTraining, OnlineLabelsAreWhatTheLabellingPassWroteAndTrain) {
   auto& f = sea_files();
   train::SeaTraining online;
   online.online_clip = models::load_clip_model(f.clip);
-  online.word_embeds_QP = sea::word_text_embeds(*online.online_clip, text::Tokenizer::from_file(f.clip + "/tokenizer.json"),
-                                                sea::read_word_list(f.words));
+  online.word_embeds_QP = sea::word_text_embeds(
+      *online.online_clip, text::Tokenizer::from_file(f.clip + "/tokenizer.json"), sea::read_word_list(f.words));
   online.top_n = 10;
   online.score_sign = 1.0;
   // A batch as training loads it: the tower's processor, square images; one sample without an image.
@@ -370,7 +370,8 @@ TEST(SeaTraining, OnlineLabelsAreWhatTheLabellingPassWroteAndTrain) {
     data::Example ex;
     if (i != 2) {
       ex.image = records.record(i).image;
-      pixels.push_back(image::to_tensor(data::load_image(s.files.images + "/" + *ex.image, processor, image::AspectMode::kSquare)));
+      pixels.push_back(
+          image::to_tensor(data::load_image(s.files.images + "/" + *ex.image, processor, image::AspectMode::kSquare)));
     } else {
       pixels.push_back(torch::zeros_like(pixels.back()));
     }
