@@ -27,6 +27,7 @@
 #include <set>
 #include <thread>
 
+#include "demo/label_clip.h"
 #include "io/safetensors.h"
 #include "test_util.h"
 #include "train/shapes_training.h"
@@ -308,4 +309,62 @@ TEST(DataParallel, LoraOnTwoRanksMatchesOneProcess) {
   }
   EXPECT_GT(moved, 0.0);  // B starts at zero: this is how far training took the adapters
   EXPECT_LT(std::sqrt(apart), kWeightTolerance * std::sqrt(moved));
+}
+
+namespace {
+int run_command(const std::string& args, const std::string& log) {
+  const auto command = vista_binary() + " " + args + " > " + log + " 2>&1";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
+// SEA through the commands users run: the word list, a labelling pass that is interrupted and
+// resumed, then stage 1 on two ranks, resumed in one process. Pairs and negatives are per rank
+// (docs/method.md), so two ranks do not reproduce one process; they must agree on theta, which
+// the trainer state carries.
+TEST(DataParallel, SeaLabelledByTheCommandsTrainsOnTwoRanksAndResumesOnOne) {
+  TempDir dir;
+  auto& s = shapes_training();
+  vista::demo::LabelClipRecipe recipe;
+  recipe.steps = 20;
+  vista::demo::prepare_label_clip(dir.file("clip"), s.files.pretrain_json, s.files.images,
+                                  testdata("tokenizers/mistral7b"), recipe);
+  ASSERT_EQ(run_command("sea words --data " + s.files.pretrain_json + " --out " + dir.file("words.txt") + " --min-count 1",
+                        dir.file("words.log")),
+            0)
+      << read_text(dir.file("words.log"));
+  const auto label = "sea label --clip " + dir.file("clip") + " --words " + dir.file("words.txt") + " --data " +
+                     s.files.pretrain_json + " --images " + s.files.images + " --out " + dir.file("labels") +
+                     " --aspect square --score-sign 1 --batch 4";
+  EXPECT_EQ(run_command(label + " --stop-after 4", dir.file("label1.log")), 3) << read_text(dir.file("label1.log"));
+  EXPECT_TRUE(fs::exists(dir.file("labels.partial")));
+  ASSERT_EQ(run_command(label, dir.file("label2.log")), 0) << read_text(dir.file("label2.log"));
+  EXPECT_NE(read_text(dir.file("label2.log")).find("resuming " + dir.file("labels") + ".partial at image 4/"),
+            std::string::npos)
+      << read_text(dir.file("label2.log"));
+
+  auto c = shapes_config(dir.file("two"), "pretrain");
+  c["data"]["image_aspect_ratio"] = "square";
+  c["train"]["max_steps"] = 4;
+  c["train"]["per_device_batch"] = 2;
+  c["train"]["save_every"] = 2;
+  c["optim"] = {{"lr", 1e-2}, {"warmup_ratio", 0.0}};
+  c["dist"] = {{"timeout_s", 60}};
+  c["loss"] = {{"vista", {{"enabled", false}}},
+               {"sea", {{"enabled", true}, {"labels", dir.file("labels")}, {"words", dir.file("words.txt")}}}};
+  std::ofstream(dir.file("two.json")) << c.dump(2);
+  ASSERT_EQ(run(dir.file("two.json"), 2, dir.file("two.log"), "train.stop_after_steps=2"), 0) << read_text(dir.file("two.log"));
+  const auto state = nlohmann::json::parse(read_text(dir.file("two/checkpoints/step-0000002/trainer_state.json")));
+  ASSERT_TRUE(state.contains("sea_theta"));
+  EXPECT_NE(state["sea_theta"].get<double>(), 0.0);  // trained away from its start
+  ASSERT_EQ(run(dir.file("two.json"), 0, dir.file("one.log")), 0) << read_text(dir.file("one.log"));
+  const auto m = run_metrics(dir.file("two"));
+  ASSERT_EQ(m.size(), 4u);
+  for (const auto& line : m) {
+    EXPECT_GT(line["sea_pairs"].get<int64_t>(), 2) << line.dump();  // pairs of both ranks counted
+    EXPECT_TRUE(std::isfinite(line["sea"].get<double>()));
+  }
+  // The resumed step starts from the checkpoint's theta: tau after step 3 follows from it.
+  EXPECT_NE(m[2]["tau"].get<double>(), 1.0);
 }
