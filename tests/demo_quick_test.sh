@@ -37,4 +37,19 @@ grep -qE '"modality_gap": [0-9]+\.[0-9]+' "$WORK/gap.json" || fail "modality-gap
 grep -qE '"agreement_with_top_label": [0-9.e-]+' "$WORK/nearest.json" || fail "nearest-words printed no agreement"
 grep -qE '"tacs": -?[0-9]+\.[0-9]+' "$WORK/tacs.json" || fail "tacs printed no TACS"
 grep -qF '"images": 6' "$WORK/tacs.json" || fail "tacs did not analyse 6 images"
-echo "demo.quick: stages, table, results.json fields, plots and SEA diagnostics OK"
+# The alignment instruments on the stage-2 models: a heatmap of two models on one scale and the
+# contribution curves of both.
+IMG="$WORK/data/images/$(sed -n 's/.*"image":"\([^"]*\)".*/\1/p' "$WORK/data/eval.jsonl" | head -1)"
+"$VISTA" --threads 2 analyze heatmap --model "$WORK/ce/stage2/final" --compare "$WORK/ce_vista/stage2/final" \
+  --image "$IMG" --prompt "What color is the shape?" --out "$WORK/heatmap.png" > "$WORK/heatmap.json"
+test "$(head -c 8 "$WORK/heatmap.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" || fail "heatmap.png is not a PNG"
+test "$(grep -c '"model":' "$WORK/heatmap.json")" -eq 2 || fail "heatmap did not draw both models"
+"$VISTA" --threads 2 analyze contribution --model "$WORK/ce/stage2/final" --model "$WORK/ce_vista/stage2/final" \
+  --data "$WORK/data/eval.jsonl" --images "$WORK/data/images" --preambles 0,16 --limit 2 --out "$WORK/contribution" \
+  > /dev/null
+grep -qE '"image_attention": [0-9.e-]+' "$WORK/contribution.json" || fail "contribution measured no attention"
+grep -qE '"answer_logprob_drop": -?[0-9.e-]+' "$WORK/contribution.json" || fail "contribution measured no log-prob drop"
+for png in contribution_attention.png contribution_logprob_drop.png; do
+  test "$(head -c 8 "$WORK/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" || fail "$WORK/$png is not a PNG"
+done
+echo "demo.quick: stages, table, results.json fields, plots, SEA diagnostics and alignment instruments OK"

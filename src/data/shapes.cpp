@@ -258,4 +258,9 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
   return files;
 }
 
+std::string shapes_preamble(uint64_t seed, int64_t words) {
+  std::mt19937_64 rng(seed);
+  return preamble(rng, words);
+}
+
 }  // namespace vista::data

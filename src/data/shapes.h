@@ -29,6 +29,10 @@ struct ShapesFiles {
 // ScienceQA-format sets over the evaluation images (pope/, scienceqa/). Same seed, same bytes.
 ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& options);
 
+// Irrelevant filler text of at least `words` words (whole sentences, a trailing space), the same for
+// the same seed: what the shapes questions put before long-preamble questions.
+std::string shapes_preamble(uint64_t seed, int64_t words);
+
 // The vocabulary of answers (for the demo's evaluation and for tests).
 const std::vector<std::string>& shape_names();
 const std::vector<std::string>& color_names();

@@ -6,6 +6,7 @@
 
 #include "data/dataset.h"
 #include "data/records.h"
+#include "demo/tiny_towers.h"
 #include "image/processor_config.h"
 #include "io/clip_config.h"
 #include "io/safetensors.h"
@@ -60,15 +61,8 @@ double prepare_label_clip(const std::string& out_dir, const std::string& pretrai
 
   io::ClipModelConfig config;
   config.projection_dim = r.projection;
-  auto& v = config.vision;
-  v.model_type = "clip_vision_model";
-  v.family = "clip";
-  v.hidden_size = r.hidden;
-  v.intermediate_size = 4 * r.hidden;
-  v.num_hidden_layers = r.layers;
-  v.num_attention_heads = r.heads;
-  v.image_size = r.image_size;
-  v.patch_size = r.patch_size;
+  config.vision = tiny_clip_vision_config(r.image_size, r.patch_size, r.hidden, r.layers, r.heads);
+  const auto& v = config.vision;
   auto& t = config.text;
   const auto vocab = static_cast<int64_t>(tokenizer.vocab_size());
   t.vocab_size = vocab + 2;

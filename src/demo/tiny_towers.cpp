@@ -43,6 +43,20 @@ int64_t index_of(const std::vector<std::string>& names, const std::string& word)
 
 }  // namespace
 
+io::VisionConfig tiny_clip_vision_config(int64_t image_size, int64_t patch_size, int64_t hidden, int64_t layers,
+                                         int64_t heads) {
+  io::VisionConfig config;
+  config.model_type = "clip_vision_model";
+  config.family = "clip";
+  config.hidden_size = hidden;
+  config.intermediate_size = 4 * hidden;
+  config.num_hidden_layers = layers;
+  config.num_attention_heads = heads;
+  config.image_size = image_size;
+  config.patch_size = patch_size;
+  return config;
+}
+
 double prepare_vision_tower(const std::string& out_dir, const std::string& pretrain_json, const std::string& images,
                             const TowerRecipe& r) {
   torch::manual_seed(static_cast<uint64_t>(r.seed));
@@ -75,15 +89,7 @@ double prepare_vision_tower(const std::string& out_dir, const std::string& pretr
   const torch::Tensor Y[4] = {target(0), target(1), target(2), target(3)};
   const int64_t classes[4] = {3, 6, 5, 2};
 
-  io::VisionConfig config;
-  config.model_type = "clip_vision_model";
-  config.family = "clip";
-  config.hidden_size = r.hidden;
-  config.intermediate_size = 4 * r.hidden;
-  config.num_hidden_layers = r.layers;
-  config.num_attention_heads = r.heads;
-  config.image_size = r.image_size;
-  config.patch_size = r.patch_size;
+  const auto config = tiny_clip_vision_config(r.image_size, r.patch_size, r.hidden, r.layers, r.heads);
   auto tower = models::make_vision_tower(config);
   torch::nn::Linear head(r.hidden, 16);
   std::vector<torch::Tensor> params = tower->parameters();

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "io/hf_config.h"
+
 namespace vista::demo {
 
 struct TowerRecipe {
@@ -20,6 +22,10 @@ struct LlmRecipe {
   double lr = 2e-3;
   uint64_t seed = 0;
 };
+
+// A small CLIP vision tower's config (intermediate size 4 x hidden), as the demo's towers use.
+io::VisionConfig tiny_clip_vision_config(int64_t image_size, int64_t patch_size, int64_t hidden, int64_t layers,
+                                         int64_t heads);
 
 // CLIP-style tower trained to tell shape, colour, position and size from the pretrain images;
 // writes config.json, model.safetensors and preprocessor_config.json. Returns final accuracy.

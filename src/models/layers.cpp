@@ -86,13 +86,29 @@ torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep) {
   return x_BHTD.unsqueeze(2).expand({b, h, n_rep, t, d}).reshape({b, h * n_rep, t, d});
 }
 
+namespace {
+thread_local const std::function<void(const torch::Tensor&)>* active_recording = nullptr;
+}  // namespace
+
+AttentionRecording::AttentionRecording(std::function<void(const torch::Tensor& probs_BHTS)> record)
+    : record_(std::move(record)), previous_(active_recording) {
+  active_recording = &record_;
+}
+
+AttentionRecording::~AttentionRecording() { active_recording = previous_; }
+
+const std::function<void(const torch::Tensor&)>* AttentionRecording::active() { return active_recording; }
+
 torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                             const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS) {
-  if (compat::fused_attention_available(q_BHTD.device())) return compat::fused_attention(q_BHTD, k_BHSD, v_BHSD, mask_B1TS);
+  const auto* recording = AttentionRecording::active();
+  if (!recording && compat::fused_attention_available(q_BHTD.device()))
+    return compat::fused_attention(q_BHTD, k_BHSD, v_BHSD, mask_B1TS);
   const double scale = std::sqrt(static_cast<double>(q_BHTD.size(-1)));
   auto scores = torch::matmul(q_BHTD, k_BHSD.transpose(2, 3)) / scale;
   if (mask_B1TS.defined()) scores = scores + mask_B1TS;
   auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q_BHTD.scalar_type());
+  if (recording) (*recording)(probs.detach());
   return torch::matmul(probs, v_BHSD);
 }
 

@@ -60,6 +60,22 @@ torch::Tensor causal_padding_mask(const torch::Tensor& key_valid_BT, int64_t num
 // kv heads -> query heads (kv head j serves query heads j*n_rep .. j*n_rep+n_rep-1).
 torch::Tensor repeat_kv(const torch::Tensor& x_BHTD, int64_t n_rep);
 
+// While one is alive on this thread, every decoder attention runs the eager path and hands its
+// probabilities [B,H,T,S] to `record`, layer after layer (analysis: where the answer looks).
+class AttentionRecording {
+ public:
+  explicit AttentionRecording(std::function<void(const torch::Tensor& probs_BHTS)> record);
+  ~AttentionRecording();
+  AttentionRecording(const AttentionRecording&) = delete;
+  AttentionRecording& operator=(const AttentionRecording&) = delete;
+  // The active recorder of this thread, or null.
+  static const std::function<void(const torch::Tensor&)>* active();
+
+ private:
+  std::function<void(const torch::Tensor&)> record_;
+  const std::function<void(const torch::Tensor&)>* previous_;
+};
+
 // softmax(q k^T / sqrt(d) + mask) v with the softmax in float32, as HF eager attention.
 torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                             const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS);

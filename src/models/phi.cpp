@@ -30,6 +30,7 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
                 std::sqrt(static_cast<double>(head_dim_));
   if (mask_B1TT.defined()) scores = scores + mask_B1TT.to(torch::kFloat32);
   auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
+  if (const auto* recording = AttentionRecording::active()) (*recording)(probs.detach());
   auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_});
   return dense->forward(out);
 }

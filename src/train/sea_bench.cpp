@@ -6,6 +6,8 @@
 #include <fmt/ostream.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 

@@ -3,69 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 
 #include "image/png_write.h"
 #include "util/error.h"
-#include "viz/font5x7.h"
+#include "viz/canvas.h"
 
 namespace vista::viz {
 
 namespace {
 
-struct Canvas {
-  image::ImageU8 img;
-  Canvas(int w, int h) {
-    img.width = w;
-    img.height = h;
-    img.channels = 3;
-    img.pixels.assign(static_cast<size_t>(w) * h * 3, 255);
-  }
-  void set(int x, int y, const uint8_t* c) {
-    if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
-    auto* p = img.pixels.data() + (static_cast<size_t>(y) * img.width + x) * 3;
-    p[0] = c[0];
-    p[1] = c[1];
-    p[2] = c[2];
-  }
-  void line(double x0, double y0, double x1, double y1, const uint8_t* c, int thickness = 1) {
-    const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
-    for (int i = 0; i <= steps; ++i) {
-      const double t = static_cast<double>(i) / steps;
-      const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))), y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
-      for (int dx = 0; dx < thickness; ++dx)
-        for (int dy = 0; dy < thickness; ++dy) set(x + dx, y + dy, c);
-    }
-  }
-  void text(int x, int y, const std::string& s, const uint8_t* c, int scale = 1) {
-    for (char raw : s) {
-      const char ch = static_cast<char>(std::toupper(static_cast<unsigned char>(raw)));
-      for (const auto& g : kGlyphs) {
-        if (g.c != ch) continue;
-        for (int r = 0; r < 7; ++r)
-          for (int col = 0; col < 5; ++col)
-            if (g.rows[r] & (1 << (4 - col)))
-              for (int sx = 0; sx < scale; ++sx)
-                for (int sy = 0; sy < scale; ++sy) set(x + col * scale + sx, y + r * scale + sy, c);
-      }
-      x += 6 * scale;
-    }
-  }
-};
-
 const uint8_t kPalette[][3] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {148, 103, 189}, {255, 127, 14}, {23, 190, 207}};
 const uint8_t kBlack[3] = {0, 0, 0};
 const uint8_t kGrid[3] = {225, 225, 225};
-
-std::string tick(double v) {
-  if (v == 0) return "0";
-  const double a = std::abs(v);
-  if (a >= 1e4 || a < 1e-2) return fmt::format("{:.1e}", v);
-  if (a >= 100) return fmt::format("{:.0f}", v);
-  return fmt::format("{:.3g}", v);
-}
 
 }  // namespace
 
