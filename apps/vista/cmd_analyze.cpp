@@ -269,9 +269,9 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
     drop.push_back(lp);
   }
   viz::write_line_plot(a.out + "_attention.png", attention,
-                       {"attention of the answer on image tokens (mean over layers and heads)", "preamble words"});
+                       {"answer attention on image tokens", "preamble words"});
   viz::write_line_plot(a.out + "_logprob_drop.png", drop,
-                       {"answer log-prob: real image minus neutral image", "preamble words"});
+                       {"answer log-prob drop, neutral image", "preamble words"});
   std::ofstream(a.out + ".json") << report.dump(2) << "\n";
   std::cout << report.dump(2) << "\n";
   fmt::print(stderr, "wrote {0}.json, {0}_attention.png, {0}_logprob_drop.png\n", a.out);

@@ -1,5 +1,7 @@
 #include "analysis/contribution.h"
 
+#include <algorithm>
+
 #include "data/dataset.h"
 #include "data/prompt_tokenizer.h"
 #include "data/shapes.h"
@@ -56,7 +58,10 @@ std::vector<ContributionPoint> measure_contribution(models::MultimodalLMImpl& mo
   torch::NoGradGuard no_grad;
   if (cases.empty()) fail("contribution: no question to measure");
   const auto device = model.parameters().front().device();
-  const int64_t max_positions = model.config().text.max_position_embeddings;
+  // Sequences the model would truncate (its tokenizer_model_max_length) or cannot place are left out.
+  int64_t max_positions = model.config().text.max_position_embeddings;
+  if (model.config().mm.tokenizer_model_max_length > 0)
+    max_positions = std::min(max_positions, model.config().mm.tokenizer_model_max_length);
   std::vector<ContributionPoint> points;
   for (const int64_t words : o.preamble_words) {
     ContributionPoint point;
@@ -67,8 +72,8 @@ std::vector<ContributionPoint> measure_contribution(models::MultimodalLMImpl& mo
       data::Conversation conversation{{{"human", "<image>\n" + preamble + c.question}, {"gpt", c.answer}}};
       const auto sample = data::tokenize_conversation(tokenizer, o.tmpl, conversation);
       if (sample.label_mismatch) fail("contribution: question {} tokenizes inconsistently: {}", i, sample.problem);
-      const auto image_tokens = model.vision_config().num_patches();
-      if (static_cast<int64_t>(sample.input_ids.size()) + image_tokens > max_positions) continue;
+      const auto image_tokens = model.vision_config().num_positions();  // with a CLS token, one more
+      if (static_cast<int64_t>(sample.input_ids.size()) - 1 + image_tokens > max_positions) continue;
       const auto ids = torch::tensor(sample.input_ids, torch::kLong).unsqueeze(0).to(device);
       const auto labels = torch::tensor(sample.labels, torch::kLong).unsqueeze(0).to(device);
       const auto pixels =
