@@ -3,6 +3,7 @@
 // grid; contribution measures how much the image counts as the text before the answer grows.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,8 +12,7 @@
 #include <sstream>
 
 #include "analysis/contribution.h"
-#include "analysis/image_as_seen.h"
-#include "analysis/token_similarity.h"
+#include "analysis/similarity_map.h"
 #include "apps/vista/commands.h"
 #include "apps/vista/model_bundle.h"
 #include "data/dataset.h"
@@ -176,34 +176,25 @@ struct HeatmapArgs {
 // One model's panel: similarity of each image token to the prompt's tokens, on the patch grid.
 viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs& a, const GlobalOptions& global,
                                 nlohmann::json& report) {
-  torch::NoGradGuard no_grad;
   auto bundle = load_model_bundle(model_dir, a.tokenizer, a.vision_tower, global.device);
   bundle.model->eval();
   const auto aspect = parse_aspect(a.aspect.empty() ? bundle.model->config().mm.image_aspect_ratio : a.aspect);
-  const auto processed = data::load_image(a.image, bundle.processor, aspect);
-  const auto device = torch::Device(global.device);
-  auto tokens_ND = bundle.model->encode_images(image::to_tensor(processed).unsqueeze(0).to(device))[0];
-  const auto& vc = bundle.model->vision_config();
-  const int64_t side = vc.image_size / vc.patch_size;
-  if (tokens_ND.size(0) == side * side + 1) tokens_ND = tokens_ND.narrow(0, 1, side * side);  // CLS first
-  if (tokens_ND.size(0) != side * side)
-    fail("analyze heatmap: {} gives {} image tokens, not a {}x{} grid", model_dir, tokens_ND.size(0), side, side);
-  const auto ids = bundle.tokenizer.encode_ids(a.prompt, false);
-  if (ids.empty()) fail("analyze heatmap: the prompt gives no token");
-  const auto text_TD = bundle.model->language_model->embed(torch::tensor(ids, torch::kLong).unsqueeze(0).to(device))[0];
-  const auto sim = analysis::image_text_similarity(tokens_ND.to(torch::kFloat).cpu(), text_TD.to(torch::kFloat).cpu());
+  const auto map = analysis::similarity_map(*bundle.model, bundle.tokenizer, bundle.processor, aspect, a.image, a.prompt);
   viz::HeatmapPanel panel;
   // A training run's final/ is named by its run: <arm>/<stage>.
   auto path = fs::path(model_dir).lexically_normal();
   if (path.filename().empty()) path = path.parent_path();
   panel.title = path.filename() == "final" ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).string()
                                            : path.filename().string();
-  panel.image = analysis::image_as_seen(processed, bundle.processor);
-  panel.rows = panel.cols = side;
-  panel.values.assign(sim.data_ptr<double>(), sim.data_ptr<double>() + sim.numel());
-  report.push_back({{"model", model_dir}, {"grid", {side, side}}, {"prompt_tokens", ids.size()},
-                    {"mean", sim.mean().item<double>()}, {"min", sim.min().item<double>()},
-                    {"max", sim.max().item<double>()}, {"values", panel.values}});
+  panel.image = map.seen;
+  panel.rows = map.rows;
+  panel.cols = map.cols;
+  panel.values = map.values;
+  const auto [lo, hi] = std::minmax_element(map.values.begin(), map.values.end());
+  double mean = 0;
+  for (const double v : map.values) mean += v / static_cast<double>(map.values.size());
+  report.push_back({{"model", model_dir}, {"grid", {map.rows, map.cols}}, {"prompt_tokens", map.prompt_tokens},
+                    {"mean", mean}, {"min", *lo}, {"max", *hi}, {"values", map.values}});
   return panel;
 }
 

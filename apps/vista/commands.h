@@ -21,6 +21,7 @@ CommandRunner add_data_command(CLI::App& app);
 // Registers "train" and "plot".
 CommandRunner add_train_command(CLI::App& app);
 CommandRunner add_demo_command(CLI::App& app);
+CommandRunner add_study_command(CLI::App& app);
 CommandRunner add_generate_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
 CommandRunner add_eval_command(CLI::App& app);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_tokenize_command(app));
   register_command(vista::app::add_data_command(app));
   register_command(vista::app::add_demo_command(app));
+  register_command(vista::app::add_study_command(app));
   register_command(vista::app::add_generate_command(app));
   register_command(vista::app::add_bench_command(app));
   register_command(vista::app::add_eval_command(app));

@@ -35,6 +35,15 @@ const char* kFiller[] = {"The weather report mentioned light rain in the afterno
                          "The library extended its opening hours during the examination period this year.",
                          "Most migratory birds travel thousands of kilometres between their summer and winter homes."};
 
+// Filler that names colours, shapes and places the image does not show: it competes with the
+// image for the answer (the study's setting where long text can crowd the image out).
+const char* kDistractors[] = {"My neighbour painted her garden fence a bright green colour last summer.",
+                              "The road sign at the corner is a red triangle with a white border.",
+                              "A small blue square of paper was left on the top shelf of the cupboard.",
+                              "The children drew a large yellow circle at the bottom of the poster.",
+                              "Her favourite scarf is purple, with an orange stripe on the left side.",
+                              "An old clock with a round face hangs on the right of the kitchen door."};
+
 struct Scene {
   int shape, color, position, size;
 };
@@ -77,11 +86,13 @@ std::string caption(const Scene& s) {
                      s.position == 4 ? "in the center" : std::string("at the ") + kPositions[s.position]);
 }
 
-std::string preamble(std::mt19937_64& rng, int64_t words) {
+std::string preamble(std::mt19937_64& rng, int64_t words, bool distractors = false) {
   std::string out;
   int64_t count = 0;
   while (count < words) {
-    std::string sentence = kFiller[rng() % std::size(kFiller)];
+    // With distractors, every other draw picks from them (the first draw decides which side).
+    const bool pick_distractor = distractors && (rng() % 2 == 0);
+    std::string sentence = pick_distractor ? kDistractors[rng() % std::size(kDistractors)] : kFiller[rng() % std::size(kFiller)];
     for (char ch : sentence) count += ch == ' ';
     ++count;
     out += sentence + " ";
@@ -164,7 +175,7 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
       std::string text = q.text;
       if (r == 0) {
         const auto words = options.preamble_words[rng() % options.preamble_words.size()];
-        text = "<image>\n" + preamble(rng, words) + text;
+        text = "<image>\n" + preamble(rng, words, options.distractor_preambles) + text;
       }
       conv.push_back(turn("human", text));
       conv.push_back(turn("gpt", q.answer));
@@ -188,7 +199,7 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
     eval_scenes.emplace_back(s, image_name);
     const nlohmann::json item = {{"question_id", fmt::format("eval-{:05d}", i)},
                                  {"image", image_name},
-                                 {"text", preamble(rng, words) + q.text},
+                                 {"text", preamble(rng, words, options.distractor_preambles) + q.text},
                                  {"answer", q.answer},
                                  {"category", q.category},
                                  {"preamble_words", words}};
@@ -258,9 +269,9 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
   return files;
 }
 
-std::string shapes_preamble(uint64_t seed, int64_t words) {
+std::string shapes_preamble(uint64_t seed, int64_t words, bool distractors) {
   std::mt19937_64 rng(seed);
-  return preamble(rng, words);
+  return preamble(rng, words, distractors);
 }
 
 }  // namespace vista::data

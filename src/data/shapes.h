@@ -17,6 +17,9 @@ struct ShapesOptions {
   int64_t text_only_records = 40;
   int64_t eval_records = 120;
   std::vector<int64_t> preamble_words = {0, 32, 96};  // eval questions are spread over these lengths
+  // Preambles that also name colours, shapes and places the image does not show (about half of
+  // their sentences); off: neutral filler only (the demo's data, byte for byte).
+  bool distractor_preambles = false;
 };
 
 struct ShapesFiles {
@@ -31,7 +34,7 @@ ShapesFiles generate_shapes(const std::string& out_dir, const ShapesOptions& opt
 
 // Irrelevant filler text of at least `words` words (whole sentences, a trailing space), the same for
 // the same seed: what the shapes questions put before long-preamble questions.
-std::string shapes_preamble(uint64_t seed, int64_t words);
+std::string shapes_preamble(uint64_t seed, int64_t words, bool distractors = false);
 
 // The vocabulary of answers (for the demo's evaluation and for tests).
 const std::vector<std::string>& shape_names();

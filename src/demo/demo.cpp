@@ -8,6 +8,7 @@
 #include <map>
 
 #include "demo/arms.h"
+#include "demo/study_report.h"
 #include "util/error.h"
 #include "util/threads.h"
 #include "viz/line_plot.h"
@@ -89,10 +90,18 @@ int run_demo(const DemoOptions& o) {
   }
   viz::write_line_plot((work / "stage2_ce.png").string(), ce_curves, {"stage 2 CE of the four arms"});
   viz::write_line_plot((work / "stage2_similarity.png").string(), sim_curves, {"stage 2 alignment score (l2, lower = closer)"});
+  StudyRuns runs;
+  runs.arms = arms;
+  runs.by_seed = {results};
+  runs.seeds = {o.seed};
+  runs.preambles = ingredients.shapes.preamble_words;
+  runs.title = "vista demo";
+  runs.setting = "The demo's four arms, one seed: `vista study` runs several seeds and gives a spread.";
+  write_study_report(o.work_dir, runs, in);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ofstream(work / "results.json") << nlohmann::json{{"arms", summary}, {"seconds", seconds}, {"quick", o.quick}}.dump(2) << "\n";
-  fmt::print("plots: {}/stage2_ce.png, stage2_similarity.png, */stage*/loss.png ; results: {}/results.json ; {:.0f} s\n",
-             work.string(), work.string(), seconds);
+  fmt::print("plots: {}/stage2_ce.png, stage2_similarity.png, */stage*/loss.png ; results: {}/results.json ; report: {}/report.html ; {:.0f} s\n",
+             work.string(), work.string(), work.string(), seconds);
   return 0;
 }
 
