@@ -15,6 +15,7 @@ PACKAGES=(
   libcli11-dev                                    # command-line parsing for the `vista` subcommands
   libonig-dev                                     # Oniguruma: the Unicode regex engine HF tokenizers uses (pre-tokenizer patterns)
   libfmt-dev                                      # formatting of progress lines and reports
+  chromium                                        # headless browser: renders the study report in its test (no network)
   ca-certificates
 )
 

@@ -27,6 +27,7 @@ test "$(grep -cE '"final_ce": [0-9]+\.[0-9]+' "$R")" -eq 4 || fail "final_ce is 
 for png in stage2_ce.png stage2_similarity.png ce/stage2/loss.png ce_vista/stage2/loss.png ce_sea/stage1/loss.png; do
   test "$(head -c 8 "$WORK/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" || fail "$WORK/$png is not a PNG"
 done
+grep -qF '<table>' "$WORK/report.html" || fail "the demo wrote no report"
 # SEA's diagnostics on the SEA arm's stage-1 model print JSON with finite numbers.
 analyze() { "$VISTA" --threads 2 analyze "$@" --model "$WORK/ce_sea/stage1/final" --data "$WORK/data/pretrain.json" \
               --images "$WORK/data/images" --limit 6; }

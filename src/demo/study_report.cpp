@@ -176,9 +176,9 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
   }
   const auto ce_png = (pics / "stage2_ce.png").string(), sim_png = (pics / "stage2_similarity.png").string();
   viz::write_line_plot(ce_png, ce, {"stage 2 CE (seed " + std::to_string(runs.seeds[0]) + ")"});
-  viz::write_line_plot(sim_png, sim, {"stage 2 alignment distance (l2, lower = closer)"});
+  viz::write_line_plot(sim_png, sim, {"stage 2 alignment score: l2 distance, or cosine in cos arms"});
   html += "<h2>Training curves</h2>\n" + img_tag(ce_png, "stage-2 cross-entropy per step, first seed") +
-          img_tag(sim_png, "stage-2 VISTA alignment distance per step (measured in every arm), first seed");
+          img_tag(sim_png, "stage-2 VISTA alignment score per step (measured in every arm; l2 distance, lower = closer, except in cosine arms: cosine, higher = closer), first seed");
 
   // Contribution and heatmaps from each arm's first-seed model.
   std::vector<analysis::ContributionCase> cases;
