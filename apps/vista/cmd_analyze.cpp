@@ -168,7 +168,6 @@ int run_analyze(const std::string& what, const AnalyzeArgs& a, const GlobalOptio
   return 0;
 }
 
-
 struct HeatmapArgs {
   std::string model, compare, image, prompt, out, tokenizer, vision_tower, aspect;
 };
@@ -179,13 +178,15 @@ viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs&
   auto bundle = load_model_bundle(model_dir, a.tokenizer, a.vision_tower, global.device);
   bundle.model->eval();
   const auto aspect = parse_aspect(a.aspect.empty() ? bundle.model->config().mm.image_aspect_ratio : a.aspect);
-  const auto map = analysis::similarity_map(*bundle.model, bundle.tokenizer, bundle.processor, aspect, a.image, a.prompt);
+  const auto map =
+      analysis::similarity_map(*bundle.model, bundle.tokenizer, bundle.processor, aspect, a.image, a.prompt);
   viz::HeatmapPanel panel;
   // A training run's final/ is named by its run: <arm>/<stage>.
   auto path = fs::path(model_dir).lexically_normal();
   if (path.filename().empty()) path = path.parent_path();
-  panel.title = path.filename() == "final" ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).string()
-                                           : path.filename().string();
+  panel.title = path.filename() == "final"
+                    ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).string()
+                    : path.filename().string();
   panel.image = map.seen;
   panel.rows = map.rows;
   panel.cols = map.cols;
@@ -193,8 +194,13 @@ viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs&
   const auto [lo, hi] = std::minmax_element(map.values.begin(), map.values.end());
   double mean = 0;
   for (const double v : map.values) mean += v / static_cast<double>(map.values.size());
-  report.push_back({{"model", model_dir}, {"grid", {map.rows, map.cols}}, {"prompt_tokens", map.prompt_tokens},
-                    {"mean", mean}, {"min", *lo}, {"max", *hi}, {"values", map.values}});
+  report.push_back({{"model", model_dir},
+                    {"grid", {map.rows, map.cols}},
+                    {"prompt_tokens", map.prompt_tokens},
+                    {"mean", mean},
+                    {"min", *lo},
+                    {"max", *hi},
+                    {"values", map.values}});
   return panel;
 }
 
@@ -218,8 +224,8 @@ std::vector<analysis::ContributionCase> read_cases(const ContributionArgs& a) {
     try {
       j = nlohmann::json::parse(line);
       if (j.value("preamble_words", 0) != 0) continue;
-      cases.push_back({(fs::path(a.images) / j.at("image").get<std::string>()).string(), j.at("text").get<std::string>(),
-                       j.at("answer").get<std::string>()});
+      cases.push_back({(fs::path(a.images) / j.at("image").get<std::string>()).string(),
+                       j.at("text").get<std::string>(), j.at("answer").get<std::string>()});
     } catch (const nlohmann::json::exception& e) {
       fail("{}:{}: expected an object with string fields image, text and answer: {}", a.data, number, e.what());
     }
@@ -230,7 +236,9 @@ std::vector<analysis::ContributionCase> read_cases(const ContributionArgs& a) {
 
 int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
   const auto cases = read_cases(a);
-  nlohmann::json report = {{"data", a.data}, {"questions", cases.size()}, {"preamble_words", a.preambles},
+  nlohmann::json report = {{"data", a.data},
+                           {"questions", cases.size()},
+                           {"preamble_words", a.preambles},
                            {"models", nlohmann::json::array()}};
   std::vector<viz::Series> attention, drop;
   for (const auto& model_dir : a.models) {
@@ -245,9 +253,12 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
     nlohmann::json curve = nlohmann::json::array();
     viz::Series att{model_dir, {}, {}}, lp{model_dir, {}, {}};
     for (const auto& p : points) {
-      curve.push_back({{"preamble_words", p.preamble_words}, {"questions", p.cases},
-                       {"image_attention", p.image_attention}, {"image_attention_by_layer", p.image_attention_layer},
-                       {"answer_logprob_real", p.logprob_real}, {"answer_logprob_neutral", p.logprob_neutral},
+      curve.push_back({{"preamble_words", p.preamble_words},
+                       {"questions", p.cases},
+                       {"image_attention", p.image_attention},
+                       {"image_attention_by_layer", p.image_attention_layer},
+                       {"answer_logprob_real", p.logprob_real},
+                       {"answer_logprob_neutral", p.logprob_neutral},
                        {"answer_logprob_drop", p.logprob_drop}});
       if (p.cases == 0) continue;
       att.x.push_back(static_cast<double>(p.preamble_words));
@@ -259,10 +270,8 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
     attention.push_back(att);
     drop.push_back(lp);
   }
-  viz::write_line_plot(a.out + "_attention.png", attention,
-                       {"answer attention on image tokens", "preamble words"});
-  viz::write_line_plot(a.out + "_logprob_drop.png", drop,
-                       {"answer log-prob drop, neutral image", "preamble words"});
+  viz::write_line_plot(a.out + "_attention.png", attention, {"answer attention on image tokens", "preamble words"});
+  viz::write_line_plot(a.out + "_logprob_drop.png", drop, {"answer log-prob drop, neutral image", "preamble words"});
   std::ofstream(a.out + ".json") << report.dump(2) << "\n";
   std::cout << report.dump(2) << "\n";
   fmt::print(stderr, "wrote {0}.json, {0}_attention.png, {0}_logprob_drop.png\n", a.out);
@@ -306,14 +315,17 @@ CommandRunner add_analyze_command(CLI::App& app) {
   h->add_option("--vision-tower", heat->vision_tower, "vision tower folder (official layout)");
   h->add_option("--aspect", heat->aspect, "pad or square (default: the model's)");
   auto contribution = std::make_shared<ContributionArgs>();
-  auto* c = analyze->add_subcommand("contribution",
-                                    "image attention and answer log-prob drop (real vs neutral image) over preamble length");
+  auto* c = analyze->add_subcommand(
+      "contribution", "image attention and answer log-prob drop (real vs neutral image) over preamble length");
   c->add_option("--model", contribution->models, "model folder (repeat for one curve per model)")->required();
-  c->add_option("--data", contribution->data, "eval JSONL with image, text, answer (e.g. the shapes eval.jsonl)")->required();
+  c->add_option("--data", contribution->data, "eval JSONL with image, text, answer (e.g. the shapes eval.jsonl)")
+      ->required();
   c->add_option("--images", contribution->images, "image folder")->required();
   c->add_option("--out", contribution->out, "output prefix: PREFIX.json, PREFIX_attention.png, PREFIX_logprob_drop.png")
       ->required();
-  c->add_option("--preambles", contribution->preambles, "preamble lengths in words")->delimiter(',')->capture_default_str();
+  c->add_option("--preambles", contribution->preambles, "preamble lengths in words")
+      ->delimiter(',')
+      ->capture_default_str();
   c->add_option("--limit", contribution->limit, "questions")->capture_default_str();
   c->add_option("--template", contribution->templ, "conversation template")->capture_default_str();
   c->add_option("--tokenizer", contribution->tokenizer, "tokenizer folder (default: the model's)");
@@ -327,7 +339,11 @@ CommandRunner add_analyze_command(CLI::App& app) {
       std::vector<viz::HeatmapPanel> panels{heatmap_panel(heat->model, *heat, global, report)};
       if (!heat->compare.empty()) panels.push_back(heatmap_panel(heat->compare, *heat, global, report));
       viz::write_heatmaps(heat->out, panels, {"image-text similarity", "cosine"});
-      std::cout << nlohmann::json{{"prompt", heat->prompt}, {"image", heat->image}, {"out", heat->out}, {"panels", report}}.dump(2)
+      std::cout << nlohmann::json{{"prompt", heat->prompt},
+                                  {"image", heat->image},
+                                  {"out", heat->out},
+                                  {"panels", report}}
+                       .dump(2)
                 << "\n";
       return 0;
     }

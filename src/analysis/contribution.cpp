@@ -80,7 +80,8 @@ std::vector<ContributionPoint> measure_contribution(models::MultimodalLMImpl& mo
           image::to_tensor(data::load_image(c.image_path, o.processor, o.aspect)).unsqueeze(0).to(device);
       const auto real = run_once(model, ids, labels, pixels, true);
       const auto neutral = run_once(model, ids, labels, torch::zeros_like(pixels), false);
-      if (point.image_attention_layer.empty()) point.image_attention_layer.assign(real.image_attention_layer.size(), 0.0);
+      if (point.image_attention_layer.empty())
+        point.image_attention_layer.assign(real.image_attention_layer.size(), 0.0);
       for (size_t l = 0; l < real.image_attention_layer.size(); ++l)
         point.image_attention_layer[l] += real.image_attention_layer[l];
       point.logprob_real += real.logprob;

@@ -31,8 +31,8 @@ struct ContributionOptions {
 struct ContributionPoint {
   int64_t preamble_words = 0;
   int64_t cases = 0;  // questions that fit: the model neither truncates them nor runs out of positions
-  std::vector<double> image_attention_layer;  // mean over cases, per layer
-  double image_attention = 0;                 // mean over layers
+  std::vector<double> image_attention_layer;                       // mean over cases, per layer
+  double image_attention = 0;                                      // mean over layers
   double logprob_real = 0, logprob_neutral = 0, logprob_drop = 0;  // means over cases
 };
 

@@ -23,7 +23,8 @@ SimilarityMap similarity_map(models::MultimodalLMImpl& model, const text::Tokeni
   const auto ids = tokenizer.encode_ids(prompt, false);
   if (ids.empty()) fail("similarity map: the prompt '{}' gives no token", prompt);
   const auto text_TD = model.language_model->embed(torch::tensor(ids, torch::kLong).unsqueeze(0).to(device))[0];
-  const auto sim = image_text_similarity(tokens_ND.to(torch::kFloat).cpu(), text_TD.to(torch::kFloat).cpu()).contiguous();
+  const auto sim =
+      image_text_similarity(tokens_ND.to(torch::kFloat).cpu(), text_TD.to(torch::kFloat).cpu()).contiguous();
   SimilarityMap out;
   out.values.assign(sim.data_ptr<double>(), sim.data_ptr<double>() + sim.numel());
   out.rows = out.cols = side;

@@ -92,7 +92,8 @@ std::string preamble(std::mt19937_64& rng, int64_t words, bool distractors = fal
   while (count < words) {
     // With distractors, every other draw picks from them (the first draw decides which side).
     const bool pick_distractor = distractors && (rng() % 2 == 0);
-    std::string sentence = pick_distractor ? kDistractors[rng() % std::size(kDistractors)] : kFiller[rng() % std::size(kFiller)];
+    std::string sentence =
+        pick_distractor ? kDistractors[rng() % std::size(kDistractors)] : kFiller[rng() % std::size(kFiller)];
     for (char ch : sentence) count += ch == ' ';
     ++count;
     out += sentence + " ";

@@ -28,7 +28,8 @@ namespace {
 std::string normalize(std::string s) {
   std::string out;
   for (char ch : s) {
-    if (std::isalnum(static_cast<unsigned char>(ch))) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    if (std::isalnum(static_cast<unsigned char>(ch)))
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
     else if (!out.empty() && out.back() != ' ') out.push_back(' ');
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
@@ -50,10 +51,10 @@ std::vector<std::pair<double, double>> read_curve(const std::string& metrics, co
   return out;
 }
 
-
 Ingredients prepare_ingredients(const IngredientOptions& o) {
   Ingredients in;
-  in.tokenizer = o.tokenizer_dir.empty() ? std::string(VISTA_SOURCE_DIR) + "/testdata/tokenizers/mistral7b" : o.tokenizer_dir;
+  in.tokenizer =
+      o.tokenizer_dir.empty() ? std::string(VISTA_SOURCE_DIR) + "/testdata/tokenizers/mistral7b" : o.tokenizer_dir;
   const fs::path work(o.work_dir);
   in.files = data::generate_shapes((work / "data").string(), o.shapes);
   fmt::print("[1/4] shapes data: {}\n", (work / "data").string());
@@ -116,12 +117,11 @@ Ingredients prepare_ingredients(const IngredientOptions& o) {
 }
 
 std::vector<ArmSpec> parse_arms(const std::string& keys) {
-  static const std::map<std::string, ArmSpec> known = {
-      {"ce", {"CE", "ce", "", false}},
-      {"vista-l2", {"CE+VISTA", "ce_vista", "l2", false}},
-      {"vista-cos", {"CE+VISTA-cos", "ce_vista_cos", "cosine", false}},
-      {"sea", {"CE+SEA", "ce_sea", "", true}},
-      {"sea-vista-l2", {"CE+SEA+VISTA", "ce_sea_vista", "l2", true}}};
+  static const std::map<std::string, ArmSpec> known = {{"ce", {"CE", "ce", "", false}},
+                                                       {"vista-l2", {"CE+VISTA", "ce_vista", "l2", false}},
+                                                       {"vista-cos", {"CE+VISTA-cos", "ce_vista_cos", "cosine", false}},
+                                                       {"sea", {"CE+SEA", "ce_sea", "", true}},
+                                                       {"sea-vista-l2", {"CE+SEA+VISTA", "ce_sea_vista", "l2", true}}};
   std::vector<ArmSpec> out;
   std::stringstream in(keys);
   for (std::string key; std::getline(in, key, ',');) {
@@ -144,9 +144,10 @@ ArmResult run_arm(const ArmSpec& spec, const Ingredients& in, const ArmRecipe& r
   auto base = [&](const std::string& stage) {
     nlohmann::json j;
     j["run_dir"] = (arm_dir / stage).string();
-    j["loss"]["vista"] = {{"enabled", vista_on}, {"method", vista_on ? spec.vista : "l2"}, {"position_weight", "t_over_m"}};
-    j["train"] = {{"seed", r.seed}, {"threads", r.threads}, {"save_every", 100000}, {"keep_last", 1}, {"resume", "none"},
-                  {"log_every", 20}, {"device", r.device}};
+    j["loss"]["vista"] = {
+        {"enabled", vista_on}, {"method", vista_on ? spec.vista : "l2"}, {"position_weight", "t_over_m"}};
+    j["train"] = {{"seed", r.seed},   {"threads", r.threads}, {"save_every", 100000}, {"keep_last", 1},
+                  {"resume", "none"}, {"log_every", 20},      {"device", r.device}};
     j["data"] = {{"tokenizer", in.tokenizer}, {"images", in.files.images}, {"max_length", r.max_length}};
     return j;
   };
@@ -191,7 +192,8 @@ ArmResult run_arm(const ArmSpec& spec, const Ingredients& in, const ArmRecipe& r
 
   models::LoadOptions load;
   load.device = torch::Device(r.device);
-  auto model = r.lora ? train::load_adapter_model(r2.final_dir, load.device).model : models::load_multimodal(r2.final_dir, load);
+  auto model =
+      r.lora ? train::load_adapter_model(r2.final_dir, load.device).model : models::load_multimodal(r2.final_dir, load);
   const auto tok = text::Tokenizer::from_dir(in.tokenizer);
   const auto processor = image::load_processor_config(r2.final_dir + "/preprocessor_config.json");
   inference::Answerer answerer(*model, tok, data::get_template("vicuna_v1"), processor, image::AspectMode::kPad);
@@ -213,8 +215,11 @@ ArmResult run_arm(const ArmSpec& spec, const Ingredients& in, const ArmRecipe& r
     arm.by_preamble[words].second += 1;
     arm.correct += ok;
     ++arm.total;
-    out << nlohmann::json{{"question_id", items[i]["question_id"]}, {"prompt", items[i]["text"]}, {"text", answers[i]},
-                          {"answer", items[i]["answer"]}, {"correct", ok}}
+    out << nlohmann::json{{"question_id", items[i]["question_id"]},
+                          {"prompt", items[i]["text"]},
+                          {"text", answers[i]},
+                          {"answer", items[i]["answer"]},
+                          {"correct", ok}}
                .dump()
         << "\n";
   }

@@ -50,8 +50,8 @@ struct ArmRecipe {
 
 struct ArmResult {
   std::string name, dir, stage1_final, stage2_final;
-  double ce = 0, vista = 0, similarity = 0;  // means of the last 20 stage-2 steps with images
-  double sea_first = 0, sea_last = -1;       // stage-1 SEA term (first step, recent mean), SEA arms only
+  double ce = 0, vista = 0, similarity = 0;            // means of the last 20 stage-2 steps with images
+  double sea_first = 0, sea_last = -1;                 // stage-1 SEA term (first step, recent mean), SEA arms only
   std::map<int64_t, std::pair<int, int>> by_preamble;  // preamble words -> (correct, total)
   int correct = 0, total = 0;
   nlohmann::json configs;  // the two stages' resolved configs

@@ -100,8 +100,10 @@ int run_demo(const DemoOptions& o) {
   write_study_report(o.work_dir, runs, in);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ofstream(work / "results.json") << nlohmann::json{{"arms", summary}, {"seconds", seconds}, {"quick", o.quick}}.dump(2) << "\n";
-  fmt::print("plots: {}/stage2_ce.png, stage2_similarity.png, */stage*/loss.png ; results: {}/results.json ; report: {}/report.html ; {:.0f} s\n",
-             work.string(), work.string(), work.string(), seconds);
+  fmt::print(
+      "plots: {}/stage2_ce.png, stage2_similarity.png, */stage*/loss.png ; results: {}/results.json ; report: "
+      "{}/report.html ; {:.0f} s\n",
+      work.string(), work.string(), work.string(), seconds);
   return 0;
 }
 

@@ -58,9 +58,11 @@ int run_study(const StudyOptions& o) {
     runs.seeds.push_back(recipe.seed);
     std::vector<ArmResult> seed_runs;
     for (const auto& spec : arms) {
-      seed_runs.push_back(run_arm(spec, in, recipe, (fs::path(o.work_dir) / fmt::format("seed{}", k) / spec.dir).string()));
+      seed_runs.push_back(
+          run_arm(spec, in, recipe, (fs::path(o.work_dir) / fmt::format("seed{}", k) / spec.dir).string()));
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double done = static_cast<double>(k * static_cast<int64_t>(arms.size()) + static_cast<int64_t>(seed_runs.size()));
+      const double done =
+          static_cast<double>(k * static_cast<int64_t>(arms.size()) + static_cast<int64_t>(seed_runs.size()));
       const double total = static_cast<double>(o.seeds * static_cast<int64_t>(arms.size()));
       fmt::print("study: seed {} {} accuracy {:.3f} ; {}/{} runs, {:.0f} s, ETA {:.0f} s\n", k, spec.name,
                  seed_runs.back().accuracy(), done, total, elapsed, elapsed / done * (total - done));
@@ -72,7 +74,9 @@ int run_study(const StudyOptions& o) {
       "Shapes data; held-out questions behind preambles of {} words{}; stage 1 {} steps (batch {}), stage 2 {} steps "
       "(batch {}); the same pretrained tower and LLM for every run; seeds {} vary data order and the new parts' "
       "initialisation.",
-      fmt::join(o.preambles, ", "), o.distractors ? " (about half of the preamble sentences name colours, shapes and places the image does not show)" : "",
+      fmt::join(o.preambles, ", "),
+      o.distractors ? " (about half of the preamble sentences name colours, shapes and places the image does not show)"
+                    : "",
       recipe.stage1_steps, recipe.stage1_batch, recipe.stage2_steps, recipe.stage2_batch, fmt::join(runs.seeds, ", "));
   write_study_report(o.work_dir, runs, in);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

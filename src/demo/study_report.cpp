@@ -125,7 +125,8 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
   html += "<h1>" + escape(runs.title) + "</h1>\n<p>" + escape(runs.setting) + "</p>\n";
 
   // The table: accuracy mean ± sd over seeds, overall and per preamble length.
-  nlohmann::json results = {{"seeds", runs.seeds}, {"preamble_words", runs.preambles}, {"arms", nlohmann::json::array()}};
+  nlohmann::json results = {
+      {"seeds", runs.seeds}, {"preamble_words", runs.preambles}, {"arms", nlohmann::json::array()}};
   html += "<h2>Held-out accuracy (greedy, exact match), mean ± sd over " + std::to_string(runs.seeds.size()) +
           " seed(s)</h2>\n<table><tr><th>arm</th><th>all</th>";
   for (const auto p : runs.preambles) html += fmt::format("<th>preamble {} words</th>", p);
@@ -178,7 +179,9 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
   viz::write_line_plot(ce_png, ce, {"stage 2 CE (seed " + std::to_string(runs.seeds[0]) + ")"});
   viz::write_line_plot(sim_png, sim, {"stage 2 alignment score: l2 distance, or cosine in cos arms"});
   html += "<h2>Training curves</h2>\n" + img_tag(ce_png, "stage-2 cross-entropy per step, first seed") +
-          img_tag(sim_png, "stage-2 VISTA alignment score per step (measured in every arm; l2 distance, lower = closer, except in cosine arms: cosine, higher = closer), first seed");
+          img_tag(sim_png,
+                  "stage-2 VISTA alignment score per step (measured in every arm; l2 distance, lower = closer, except "
+                  "in cosine arms: cosine, higher = closer), first seed");
 
   // Contribution and heatmaps from each arm's first-seed model.
   std::vector<analysis::ContributionCase> cases;
@@ -212,7 +215,9 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
     viz::Series at{runs.arms[a].name, {}, {}}, dr{runs.arms[a].name, {}, {}};
     nlohmann::json curve = nlohmann::json::array();
     for (const auto& p : points) {
-      curve.push_back({{"preamble_words", p.preamble_words}, {"questions", p.cases}, {"image_attention", p.image_attention},
+      curve.push_back({{"preamble_words", p.preamble_words},
+                       {"questions", p.cases},
+                       {"image_attention", p.image_attention},
                        {"answer_logprob_drop", p.logprob_drop}});
       if (p.cases == 0) continue;
       at.x.push_back(static_cast<double>(p.preamble_words));
@@ -230,13 +235,16 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
     }
   }
   results["contribution"] = contribution;
-  const auto att_png = (pics / "contribution_attention.png").string(), drop_png = (pics / "contribution_logprob_drop.png").string();
+  const auto att_png = (pics / "contribution_attention.png").string(),
+             drop_png = (pics / "contribution_logprob_drop.png").string();
   viz::write_line_plot(att_png, attention, {"answer attention on image tokens", "preamble words"});
   viz::write_line_plot(drop_png, drop, {"answer log-prob drop, neutral image", "preamble words"});
-  html += "<h2>Visual contribution over text length (first seed, " + std::to_string(cases.size()) + " questions)</h2>\n";
-  html += "<p>Left: the attention the first answer position puts on the image tokens, mean over layers and heads. "
-          "Right: how much the answer's log-probability falls when the image is replaced by a neutral one. "
-          "Questions the model would truncate are left out of the longer preambles.</p>\n";
+  html +=
+      "<h2>Visual contribution over text length (first seed, " + std::to_string(cases.size()) + " questions)</h2>\n";
+  html +=
+      "<p>Left: the attention the first answer position puts on the image tokens, mean over layers and heads. "
+      "Right: how much the answer's log-probability falls when the image is replaced by a neutral one. "
+      "Questions the model would truncate are left out of the longer preambles.</p>\n";
   html += img_tag(att_png, "attention on image tokens vs preamble words") +
           img_tag(drop_png, "answer log-prob drop (real minus neutral image) vs preamble words");
   html += "<h2>Image-text similarity (the paper's Figures 2 and 3), first seed, one colour scale per image</h2>\n";

@@ -29,7 +29,8 @@ void Canvas::line(double x0, double y0, double x1, double y1, const uint8_t* c, 
   const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
   for (int i = 0; i <= steps; ++i) {
     const double t = static_cast<double>(i) / steps;
-    const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))), y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
+    const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))),
+              y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
     for (int dx = 0; dx < thickness; ++dx)
       for (int dy = 0; dy < thickness; ++dy) set(x + dx, y + dy, c);
   }

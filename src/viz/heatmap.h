@@ -18,7 +18,7 @@ struct HeatmapPanel {
 struct HeatmapOptions {
   std::string title;
   std::string scale_label = "cosine";
-  double alpha = 0.55;  // how much of each pixel is the colour
+  double alpha = 0.55;   // how much of each pixel is the colour
   int panel_size = 288;  // each panel is drawn at least this wide
 };
 

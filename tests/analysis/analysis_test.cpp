@@ -73,7 +73,8 @@ TEST(Heatmap, VectorisedSimilarityMatchesTheLoopFormOnAFixedModel) {
   const auto tokenizer = text::Tokenizer::from_dir(testdata("tokenizers/mistral7b"));
   const auto processor = image::load_processor_config(s.vision + "/preprocessor_config.json");
   const auto records = data::RecordFile::open(s.files.pretrain_json);
-  const auto processed = data::load_image(s.files.images + "/" + *records.record(0).image, processor, image::AspectMode::kPad);
+  const auto processed =
+      data::load_image(s.files.images + "/" + *records.record(0).image, processor, image::AspectMode::kPad);
   const auto tokens_ND = model->encode_images(image::to_tensor(processed).unsqueeze(0))[0];
   const auto text_TD = model->language_model->embed(
       torch::tensor(tokenizer.encode_ids("What colour is the shape on the left?", false)).unsqueeze(0))[0];
@@ -81,7 +82,8 @@ TEST(Heatmap, VectorisedSimilarityMatchesTheLoopFormOnAFixedModel) {
   const auto fast = analysis::image_text_similarity(tokens_ND, text_TD);
   const auto slow = similarity_by_loops(tokens_ND, text_TD);
   ASSERT_EQ(fast.numel(), static_cast<int64_t>(slow.size()));
-  for (size_t i = 0; i < slow.size(); ++i) EXPECT_NEAR(fast[static_cast<int64_t>(i)].item<double>(), slow[i], 1e-12) << i;
+  for (size_t i = 0; i < slow.size(); ++i)
+    EXPECT_NEAR(fast[static_cast<int64_t>(i)].item<double>(), slow[i], 1e-12) << i;
   EXPECT_GT(fast.max().item<double>() - fast.min().item<double>(), 1e-6);  // the map is not flat
 }
 
@@ -93,8 +95,8 @@ TEST(Heatmap, ImageAsSeenUndoesTheNormalisation) {
   const auto processed = data::load_image(path, processor, image::AspectMode::kSquare);
   const auto seen = analysis::image_as_seen(processed, processor);
   // Resizing the 64 px original to 32 px changes pixels; normalising and undoing it must not.
-  const auto again = analysis::image_as_seen(
-      image::rescale_normalize(seen, image::normalize_options(processor)), processor);
+  const auto again =
+      analysis::image_as_seen(image::rescale_normalize(seen, image::normalize_options(processor)), processor);
   ASSERT_EQ(seen.pixels.size(), again.pixels.size());
   for (size_t i = 0; i < seen.pixels.size(); ++i) EXPECT_NEAR(seen.pixels[i], again.pixels[i], 1) << i;
 }
@@ -117,8 +119,11 @@ TEST(Heatmap, PanelsShareOneColourScale) {
   EXPECT_TRUE(std::equal(bottom, bottom + 3, at(ax, top_y)));
   EXPECT_TRUE(std::equal(top, top + 3, at(bx, top_y)));
   EXPECT_TRUE(std::equal(top, top + 3, at(ax + 3, top_y + 3)));  // a's last patch = 3, the shared maximum
-  expect_error_containing([&] { viz::write_heatmaps(dir.file("bad.png"), {{"c", image::make_image(4, 4, 3), {1}, 2, 2}}, o); },
-                          {"1 values for a 2x2 grid"});
+  expect_error_containing(
+      [&] {
+        viz::write_heatmaps(dir.file("bad.png"), {{"c", image::make_image(4, 4, 3), {1}, 2, 2}}, o);
+      },
+      {"1 values for a 2x2 grid"});
 }
 
 TEST(Contribution, RecordsEveryLayerAndDoesNotChangeTheForward) {
@@ -131,10 +136,13 @@ TEST(Contribution, RecordsEveryLayerAndDoesNotChangeTheForward) {
   // Recording attention runs the eager path: the hidden states are those of the plain forward.
   const auto ids = torch::tensor(tokenizer.encode_ids("a red circle at the top", true)).unsqueeze(0);
   const auto pixels = image::to_tensor(data::load_image(s.files.images + "/" + *records.record(0).image, processor,
-                                                        image::AspectMode::kPad)).unsqueeze(0);
-  auto spliced_ids = torch::cat({ids.narrow(1, 0, 1), torch::full({1, 1}, models::kImageTokenIndex), ids.narrow(1, 1, ids.size(1) - 1)}, 1);
-  const auto spliced = model->prepare_inputs(spliced_ids, torch::ones_like(spliced_ids),
-                                             torch::full_like(spliced_ids, models::kIgnoreIndex), model->encode_images(pixels));
+                                                        image::AspectMode::kPad))
+                          .unsqueeze(0);
+  auto spliced_ids = torch::cat(
+      {ids.narrow(1, 0, 1), torch::full({1, 1}, models::kImageTokenIndex), ids.narrow(1, 1, ids.size(1) - 1)}, 1);
+  const auto spliced =
+      model->prepare_inputs(spliced_ids, torch::ones_like(spliced_ids),
+                            torch::full_like(spliced_ids, models::kIgnoreIndex), model->encode_images(pixels));
   const auto plain = model->hidden(spliced);
   int64_t calls = 0;
   torch::Tensor recorded;

@@ -330,9 +330,10 @@ TEST(DataParallel, SeaLabelledByTheCommandsTrainsOnTwoRanksAndResumesOnOne) {
   recipe.steps = 20;
   vista::demo::prepare_label_clip(dir.file("clip"), s.files.pretrain_json, s.files.images,
                                   testdata("tokenizers/mistral7b"), recipe);
-  ASSERT_EQ(run_command("sea words --data " + s.files.pretrain_json + " --out " + dir.file("words.txt") + " --min-count 1",
-                        dir.file("words.log")),
-            0)
+  ASSERT_EQ(
+      run_command("sea words --data " + s.files.pretrain_json + " --out " + dir.file("words.txt") + " --min-count 1",
+                  dir.file("words.log")),
+      0)
       << read_text(dir.file("words.log"));
   const auto label = "sea label --clip " + dir.file("clip") + " --words " + dir.file("words.txt") + " --data " +
                      s.files.pretrain_json + " --images " + s.files.images + " --out " + dir.file("labels") +
@@ -354,7 +355,8 @@ TEST(DataParallel, SeaLabelledByTheCommandsTrainsOnTwoRanksAndResumesOnOne) {
   c["loss"] = {{"vista", {{"enabled", false}}},
                {"sea", {{"enabled", true}, {"labels", dir.file("labels")}, {"words", dir.file("words.txt")}}}};
   std::ofstream(dir.file("two.json")) << c.dump(2);
-  ASSERT_EQ(run(dir.file("two.json"), 2, dir.file("two.log"), "train.stop_after_steps=2"), 0) << read_text(dir.file("two.log"));
+  ASSERT_EQ(run(dir.file("two.json"), 2, dir.file("two.log"), "train.stop_after_steps=2"), 0)
+      << read_text(dir.file("two.log"));
   const auto state = nlohmann::json::parse(read_text(dir.file("two/checkpoints/step-0000002/trainer_state.json")));
   ASSERT_TRUE(state.contains("sea_theta"));
   EXPECT_NE(state["sea_theta"].get<double>(), 0.0);  // trained away from its start
