@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "analysis/contribution.h"
+#include "analysis/contribution_plot.h"
 #include "analysis/similarity_map.h"
 #include "apps/vista/commands.h"
 #include "apps/vista/model_bundle.h"
@@ -240,7 +241,7 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
                            {"questions", cases.size()},
                            {"preamble_words", a.preambles},
                            {"models", nlohmann::json::array()}};
-  std::vector<viz::Series> attention, drop;
+  std::vector<analysis::ContributionCurve> curves;
   for (const auto& model_dir : a.models) {
     auto bundle = load_model_bundle(model_dir, a.tokenizer, a.vision_tower, global.device);
     bundle.model->eval();
@@ -250,28 +251,10 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
     o.processor = bundle.processor;
     o.aspect = parse_aspect(a.aspect.empty() ? bundle.model->config().mm.image_aspect_ratio : a.aspect);
     const auto points = analysis::measure_contribution(*bundle.model, bundle.tokenizer, cases, o);
-    nlohmann::json curve = nlohmann::json::array();
-    viz::Series att{model_dir, {}, {}}, lp{model_dir, {}, {}};
-    for (const auto& p : points) {
-      curve.push_back({{"preamble_words", p.preamble_words},
-                       {"questions", p.cases},
-                       {"image_attention", p.image_attention},
-                       {"image_attention_by_layer", p.image_attention_layer},
-                       {"answer_logprob_real", p.logprob_real},
-                       {"answer_logprob_neutral", p.logprob_neutral},
-                       {"answer_logprob_drop", p.logprob_drop}});
-      if (p.cases == 0) continue;
-      att.x.push_back(static_cast<double>(p.preamble_words));
-      att.y.push_back(p.image_attention);
-      lp.x.push_back(static_cast<double>(p.preamble_words));
-      lp.y.push_back(p.logprob_drop);
-    }
-    report["models"].push_back({{"model", model_dir}, {"points", curve}});
-    attention.push_back(att);
-    drop.push_back(lp);
+    curves.push_back({model_dir, points});
+    report["models"].push_back(analysis::contribution_json(curves.back()));
   }
-  viz::write_line_plot(a.out + "_attention.png", attention, {"answer attention on image tokens", "preamble words"});
-  viz::write_line_plot(a.out + "_logprob_drop.png", drop, {"answer log-prob drop, neutral image", "preamble words"});
+  analysis::write_contribution_plots(a.out, curves);
   std::ofstream(a.out + ".json") << report.dump(2) << "\n";
   std::cout << report.dump(2) << "\n";
   fmt::print(stderr, "wrote {0}.json, {0}_attention.png, {0}_logprob_drop.png\n", a.out);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "analysis/contribution.h"
+#include "analysis/contribution_plot.h"
 #include "analysis/similarity_map.h"
 #include "data/conversation.h"
 #include "image/processor_config.h"
@@ -196,7 +197,7 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
       if (heat_images.size() < 2) heat_images.push_back(image);
     }
   }
-  std::vector<viz::Series> attention, drop;
+  std::vector<analysis::ContributionCurve> curves;
   std::vector<std::vector<viz::HeatmapPanel>> heat(heat_images.size());
   nlohmann::json contribution = nlohmann::json::array();
   const auto tok = text::Tokenizer::from_dir(in.tokenizer);
@@ -212,22 +213,8 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
     o.tmpl = data::get_template("vicuna_v1");
     o.processor = processor;
     const auto points = analysis::measure_contribution(*model, tok, cases, o);
-    viz::Series at{runs.arms[a].name, {}, {}}, dr{runs.arms[a].name, {}, {}};
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& p : points) {
-      curve.push_back({{"preamble_words", p.preamble_words},
-                       {"questions", p.cases},
-                       {"image_attention", p.image_attention},
-                       {"answer_logprob_drop", p.logprob_drop}});
-      if (p.cases == 0) continue;
-      at.x.push_back(static_cast<double>(p.preamble_words));
-      at.y.push_back(p.image_attention);
-      dr.x.push_back(static_cast<double>(p.preamble_words));
-      dr.y.push_back(p.logprob_drop);
-    }
-    contribution.push_back({{"arm", runs.arms[a].name}, {"points", curve}});
-    attention.push_back(at);
-    drop.push_back(dr);
+    curves.push_back({runs.arms[a].name, points});
+    contribution.push_back(analysis::contribution_json(curves.back()));
     for (size_t i = 0; i < heat_images.size(); ++i) {
       const auto map = analysis::similarity_map(*model, tok, processor, image::AspectMode::kPad, heat_images[i],
                                                 "What color is the shape? Answer with one word.");
@@ -235,10 +222,9 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
     }
   }
   results["contribution"] = contribution;
+  analysis::write_contribution_plots((pics / "contribution").string(), curves);
   const auto att_png = (pics / "contribution_attention.png").string(),
              drop_png = (pics / "contribution_logprob_drop.png").string();
-  viz::write_line_plot(att_png, attention, {"answer attention on image tokens", "preamble words"});
-  viz::write_line_plot(drop_png, drop, {"answer log-prob drop, neutral image", "preamble words"});
   html +=
       "<h2>Visual contribution over text length (first seed, " + std::to_string(cases.size()) + " questions)</h2>\n";
   html +=
