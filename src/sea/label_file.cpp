@@ -17,62 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kMagic[8] = {'V', 'S', 'E', 'A', 'L', 'B', 'L', '1'};
-constexpr size_t kAlign = 64;
-
-nlohmann::json header_json(const LabelFileHeader& h) {
-  return {{"version", 1},
-          {"top_n", h.top_n},
-          {"grid", {h.grid_rows, h.grid_cols}},
-          {"num_words", h.num_words},
-          {"words_hash", h.words_hash},
-          {"producer", h.producer},
-          {"images", h.images}};
-}
-
-std::string header_bytes(const LabelFileHeader& h) {
-  const std::string json = header_json(h).dump();
-  std::string out(kMagic, sizeof(kMagic));
-  const uint64_t length = json.size();
-  out.append(reinterpret_cast<const char*>(&length), sizeof(length));
-  out += json;
-  out.append((kAlign - out.size() % kAlign) % kAlign, '\0');
-  return out;
-}
-
-LabelFileHeader parse_header(const std::string& path, const char* data, size_t size, size_t* data_offset) {
-  if (size < 16 || std::memcmp(data, kMagic, sizeof(kMagic)) != 0)
-    fail("{}: not a SEA label file (expected the magic 'VSEALBL1'; written by `vista sea label`)", path);
-  uint64_t length = 0;
-  std::memcpy(&length, data + 8, sizeof(length));
-  if (length > size - 16) fail("{}: header length {} runs past the end of the file ({} bytes)", path, length, size);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(data + 16, data + 16 + length);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: the header is not valid JSON: {}", path, e.what());
-  }
-  LabelFileHeader h;
-  try {
-    if (j.at("version").get<int>() != 1)
-      fail("{}: header field 'version' is {}, expected 1", path, j.at("version").dump());
-    h.top_n = j.at("top_n").get<int64_t>();
-    h.grid_rows = j.at("grid").at(0).get<int64_t>();
-    h.grid_cols = j.at("grid").at(1).get<int64_t>();
-    h.num_words = j.at("num_words").get<int64_t>();
-    h.words_hash = j.at("words_hash").get<std::string>();
-    h.producer = j.at("producer");
-    h.images = j.at("images").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: header field missing or of the wrong type: {}", path, e.what());
-  }
-  if (h.top_n <= 0 || h.grid_rows <= 0 || h.grid_cols <= 0 || h.num_words <= 0)
-    fail("{}: header fields top_n, grid and num_words must be positive", path);
-  const size_t header_end = 16 + length;
-  *data_offset = header_end + (kAlign - header_end % kAlign) % kAlign;
-  return h;
-}
-
 void write_all(int fd, const void* data, size_t size, const std::string& path) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -102,13 +46,13 @@ LabelFileWriter::LabelFileWriter(const std::string& path, LabelFileHeader header
     : path_(path), header_(std::move(header)) {
   if (fs::exists(path)) fail("{}: exists already; remove it to label again", path);
   const std::string partial = path + ".partial";
-  const std::string wanted = header_bytes(header_);
+  const std::string wanted = label_file_header_bytes(header_);
   if (fs::exists(partial)) {
     const std::string found = read_prefix(partial, wanted.size());
     if (found != wanted) {
       size_t offset = 0;
-      const auto old =
-          found.size() >= 16 ? parse_header(partial, found.data(), found.size(), &offset) : LabelFileHeader{};
+      const auto old = found.size() >= 16 ? parse_label_file_header(partial, found.data(), found.size(), &offset)
+                                          : LabelFileHeader{};
       std::string field = "the image list";
       if (old.top_n != header_.top_n) field = "top_n";
       else if (old.grid_rows != header_.grid_rows || old.grid_cols != header_.grid_cols) field = "grid";
@@ -189,11 +133,8 @@ LabelFile LabelFile::open(const std::string& path) {
   LabelFile file;
   file.path_ = path;
   file.mapping_ = mapping;
-  file.header_ = parse_header(path, mapping->data, mapping->size, &file.data_offset_);
-  const size_t expected = file.data_offset_ + file.header_.images.size() * file.header_.record_bytes();
-  if (mapping->size != expected)
-    fail("{}: {} bytes, expected {} for {} images of {} patches x {} labels (truncated or not a finished pass)", path,
-         mapping->size, expected, file.header_.images.size(), file.header_.patches(), file.header_.top_n);
+  file.header_ = parse_label_file_header(path, mapping->data, mapping->size, &file.data_offset_);
+  check_label_file_size(path, file.header_, file.data_offset_, mapping->size);
   for (size_t i = 0; i < file.header_.images.size(); ++i)
     if (!file.index_.emplace(file.header_.images[i], static_cast<int64_t>(i)).second)
       fail("{}: image '{}' is listed twice in the header", path, file.header_.images[i]);

@@ -10,25 +10,14 @@
 
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "sea/label_file_header.h"
+
 namespace vista::sea {
-
-struct LabelFileHeader {
-  int64_t top_n = 10;
-  int64_t grid_rows = 0, grid_cols = 0;
-  int64_t num_words = 0;
-  std::string words_hash;   // content hash of the word list the ids index
-  nlohmann::json producer;  // CLIP folder, score sign, ...: compared on resume
-  std::vector<std::string> images;
-
-  int64_t patches() const { return grid_rows * grid_cols; }
-  size_t record_bytes() const { return static_cast<size_t>(patches() * top_n) * (sizeof(int32_t) + sizeof(uint16_t)); }
-};
 
 class LabelFileWriter {
  public:
