@@ -295,7 +295,11 @@ TEST(SeaTraining, StageOneMovesOnlyTheProjectorAndThetaAndTheSeaTermFalls) {
   }
   EXPECT_LT(last, first * 0.9) << "SEA term " << first << " -> " << last;
   EXPECT_NE(m.back()["tau"].get<double>(), 1.0);  // theta trained
-  // The LLM is bit-identical to where it started (the tower's freezing is Trainer.StagesFreeze...).
+  // The LLM and the vision tower are bit-identical to where they started.
+  const auto tower = io::load_safetensors(shapes_training().vision + "/model.safetensors");
+  const auto exported_tower = io::load_safetensors(r.final_dir + "/vision_tower/model.safetensors");
+  ASSERT_EQ(tower.size(), exported_tower.size());
+  for (const auto& [name, w] : tower) EXPECT_TRUE(torch::equal(exported_tower.at(name), w)) << name;
   const auto trained = io::load_safetensors(r.final_dir + "/model.safetensors");
   const auto llm = io::load_safetensors(shapes_training().llm + "/model.safetensors");
   int64_t compared = 0;
