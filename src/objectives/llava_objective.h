@@ -18,7 +18,7 @@ struct MultimodalBatch {
   // SEA pairs (undefined when SEA is off): pair i is the visual token of sample sea_sample_N[i] at
   // patch sea_patch_N[i], labelled with the word whose LLM tokens are
   // sea_label_tokens_M[sea_label_offsets_N1[i] .. sea_label_offsets_N1[i+1]).
-  torch::Tensor sea_sample_N, sea_patch_N, sea_label_tokens_M, sea_label_offsets_N1;
+  torch::Tensor sea_sample_N{}, sea_patch_N{}, sea_label_tokens_M{}, sea_label_offsets_N1{};
 };
 
 struct ObjectiveOptions {
