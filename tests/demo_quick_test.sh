@@ -28,6 +28,15 @@ for png in stage2_ce.png stage2_similarity.png ce/stage2/loss.png ce_vista/stage
   test "$(head -c 8 "$WORK/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" || fail "$WORK/$png is not a PNG"
 done
 grep -qF '<table>' "$WORK/report.html" || fail "the demo wrote no report"
+# Bad arguments are named errors: a score sign that is not +-1, an eval file that is not JSON lines.
+if "$VISTA" sea label --clip x --words "$WORK/sea/words.txt" --data "$WORK/data/pretrain.json" --images x --out x \
+     --score-sign 2 2> "$WORK/bad_sign.err"; then fail "sea label accepted --score-sign 2"; fi
+grep -qF -- "--score-sign must be -1 or 1" "$WORK/bad_sign.err" || fail "bad --score-sign not named: $(cat "$WORK/bad_sign.err")"
+printf '{"image": "a.png", "text": "q"}\n' > "$WORK/bad_eval.jsonl"
+if "$VISTA" analyze contribution --model "$WORK/ce/stage2/final" --data "$WORK/bad_eval.jsonl" --images x \
+     --out "$WORK/bad" 2> "$WORK/bad_eval.err"; then fail "contribution accepted a question without an answer"; fi
+grep -qF "bad_eval.jsonl:1: expected an object with string fields image, text and answer" "$WORK/bad_eval.err" \
+  || fail "bad eval line not named: $(cat "$WORK/bad_eval.err")"
 # SEA's diagnostics on the SEA arm's stage-1 model print JSON with finite numbers.
 analyze() { "$VISTA" --threads 2 analyze "$@" --model "$WORK/ce_sea/stage1/final" --data "$WORK/data/pretrain.json" \
               --images "$WORK/data/images" --limit 6; }

@@ -15,6 +15,7 @@
 #include "image/processor_config.h"
 #include "image/tensor.h"
 #include "models/clip_model.h"
+#include "io/content_hash.h"
 #include "io/safetensors.h"
 #include "losses/sea_infonce.h"
 #include "sea/label_file.h"
@@ -351,6 +352,23 @@ TEST(SeaTraining, LabelsThatDoNotCoverTheDataOrItsWordsAreNamedErrors) {
   write_file(dir.file("other_words.txt"), "red\nblue\n");
   w["loss"]["sea"]["words"] = dir.file("other_words.txt");
   expect_error_containing([&] { train::run_training(train::parse_train_config(w)); }, {"another word list"});
+  // Labels of another patch grid than the tower's (4x4): named with both grids.
+  {
+    const auto words = sea::read_word_list(sea_files().words);
+    sea::LabelFileHeader h;
+    h.top_n = 1;
+    h.grid_rows = h.grid_cols = 2;
+    h.num_words = static_cast<int64_t>(words.size());
+    h.words_hash = io::content_hash({sea_files().words});
+    h.images = {"any.png"};
+    sea::LabelFileWriter writer(dir.file("grid2.sealabels"), h);
+    writer.append(torch::zeros({4, 1}, torch::kLong), torch::ones({4, 1}), torch::ones({4, 1}, torch::kBool));
+    writer.finish();
+  }
+  auto g = sea_config(dir.file("run4"));
+  g["loss"]["sea"]["labels"] = dir.file("grid2.sealabels");
+  expect_error_containing([&] { train::run_training(train::parse_train_config(g)); },
+                          {dir.file("grid2.sealabels"), "2x2 patch grid", "4x4 patches"});
   auto f = sea_config(dir.file("run3"));
   f["train"]["stage"] = "finetune";
   expect_error_containing([&] { train::parse_train_config(f); }, {"loss.sea.enabled", "allow_finetune"});
