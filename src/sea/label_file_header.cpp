@@ -21,6 +21,14 @@ nlohmann::json header_json(const LabelFileHeader& h) {
           {"images", h.images}};
 }
 
+// A float such as 1e300 must not reach get<int64_t>(): converting it is undefined behaviour
+// (found by the fuzzer).
+int64_t integer_at(const std::string& path, const nlohmann::json& value, const char* field) {
+  if (!value.is_number_integer())
+    fail("{}: header field '{}' must be an integer, got {}", path, field, value.dump());
+  return value.get<int64_t>();
+}
+
 }  // namespace
 
 std::string label_file_header_bytes(const LabelFileHeader& h) {
@@ -47,12 +55,12 @@ LabelFileHeader parse_label_file_header(const std::string& path, const char* dat
   }
   LabelFileHeader h;
   try {
-    if (j.at("version").get<int>() != 1)
+    if (!j.at("version").is_number_integer() || j.at("version").get<int64_t>() != 1)
       fail("{}: header field 'version' is {}, expected 1", path, j.at("version").dump());
-    h.top_n = j.at("top_n").get<int64_t>();
-    h.grid_rows = j.at("grid").at(0).get<int64_t>();
-    h.grid_cols = j.at("grid").at(1).get<int64_t>();
-    h.num_words = j.at("num_words").get<int64_t>();
+    h.top_n = integer_at(path, j.at("top_n"), "top_n");
+    h.grid_rows = integer_at(path, j.at("grid").at(0), "grid");
+    h.grid_cols = integer_at(path, j.at("grid").at(1), "grid");
+    h.num_words = integer_at(path, j.at("num_words"), "num_words");
     h.words_hash = j.at("words_hash").get<std::string>();
     h.producer = j.at("producer");
     h.images = j.at("images").get<std::vector<std::string>>();
