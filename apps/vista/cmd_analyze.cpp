@@ -34,14 +34,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-image::AspectMode parse_aspect(const std::string& name) {
-  if (name == "pad") return image::AspectMode::kPad;
-  if (name == "square") return image::AspectMode::kSquare;
-  fail("--aspect '{}': expected pad or square", name);
-}
-
 struct AnalyzeArgs {
-  std::string model, tokenizer, vision_tower, words, data, images, labels, aspect = "pad";
+  std::string model, tokenizer, vision_tower, words, data, images, labels, aspect;
   int64_t limit = 64, k = 10, batch = 8;
 };
 
@@ -64,7 +58,7 @@ AnalyzedImages analyze_images(ModelBundle& bundle, const AnalyzeArgs& a, const s
     for (int64_t b = 0; b < features.size(0); ++b) out.visual_ND.push_back(features[b]);
     pending.clear();
   };
-  const auto aspect = parse_aspect(a.aspect);
+  const auto aspect = bundle.settings.aspect;
   for (size_t i = 0; i < records.size() && static_cast<int64_t>(out.names.size()) < a.limit; ++i) {
     const auto record = records.record(i);
     if (!record.image) continue;
@@ -95,7 +89,7 @@ torch::Tensor word_embeddings(ModelBundle& bundle, const std::vector<std::string
 }
 
 int run_analyze(const std::string& what, const AnalyzeArgs& a, const GlobalOptions& global) {
-  auto bundle = load_model_bundle(a.model, a.tokenizer, a.vision_tower, global.device);
+  auto bundle = load_model_bundle(a.model, {a.tokenizer, a.vision_tower, "", a.aspect}, global.device);
   bundle.model->eval();
   const auto images = analyze_images(bundle, a, global.device);
   nlohmann::json out = {{"model", a.model}, {"data", a.data}, {"images", images.names.size()}};
@@ -176,9 +170,9 @@ struct HeatmapArgs {
 // One model's panel: similarity of each image token to the prompt's tokens, on the patch grid.
 viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs& a, const GlobalOptions& global,
                                 nlohmann::json& report) {
-  auto bundle = load_model_bundle(model_dir, a.tokenizer, a.vision_tower, global.device);
+  auto bundle = load_model_bundle(model_dir, {a.tokenizer, a.vision_tower, "", a.aspect}, global.device);
   bundle.model->eval();
-  const auto aspect = parse_aspect(a.aspect.empty() ? bundle.model->config().mm.image_aspect_ratio : a.aspect);
+  const auto aspect = bundle.settings.aspect;
   const auto map =
       analysis::similarity_map(*bundle.model, bundle.tokenizer, bundle.processor, aspect, a.image, a.prompt);
   viz::HeatmapPanel panel;
@@ -207,7 +201,7 @@ viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs&
 
 struct ContributionArgs {
   std::vector<std::string> models;
-  std::string data, images, out, tokenizer, vision_tower, templ = "vicuna_v1", aspect;
+  std::string data, images, out, tokenizer, vision_tower, templ, aspect;
   std::vector<int64_t> preambles = {0, 32, 96, 256};
   int64_t limit = 16;
 };
@@ -243,13 +237,13 @@ int run_contribution(const ContributionArgs& a, const GlobalOptions& global) {
                            {"models", nlohmann::json::array()}};
   std::vector<analysis::ContributionCurve> curves;
   for (const auto& model_dir : a.models) {
-    auto bundle = load_model_bundle(model_dir, a.tokenizer, a.vision_tower, global.device);
+    auto bundle = load_model_bundle(model_dir, {a.tokenizer, a.vision_tower, a.templ, a.aspect}, global.device);
     bundle.model->eval();
     analysis::ContributionOptions o;
     o.preamble_words = a.preambles;
-    o.tmpl = data::get_template(a.templ);
+    o.tmpl = bundle.settings.tmpl;
     o.processor = bundle.processor;
-    o.aspect = parse_aspect(a.aspect.empty() ? bundle.model->config().mm.image_aspect_ratio : a.aspect);
+    o.aspect = bundle.settings.aspect;
     const auto points = analysis::measure_contribution(*bundle.model, bundle.tokenizer, cases, o);
     curves.push_back({model_dir, points});
     report["models"].push_back(analysis::contribution_json(curves.back()));
@@ -280,7 +274,7 @@ CommandRunner add_analyze_command(CLI::App& app) {
     s->add_option("--tokenizer", args->tokenizer, "tokenizer folder (default: the model's)");
     s->add_option("--vision-tower", args->vision_tower, "vision tower folder (official layout)");
     s->add_option("--limit", args->limit, "images analysed")->capture_default_str();
-    s->add_option("--aspect", args->aspect, "pad or square")->capture_default_str();
+    s->add_option("--aspect", args->aspect, "pad or square (default: the model's)");
     if (std::string(name) != "tacs") s->add_option("--words", args->words, "word list")->required();
     if (std::string(name) == "nearest-words") s->add_option("--labels", args->labels, "SEA label file to compare with");
     if (std::string(name) == "tacs") s->add_option("--k", args->k, "K of the top-K mean")->capture_default_str();
@@ -310,7 +304,7 @@ CommandRunner add_analyze_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   c->add_option("--limit", contribution->limit, "questions")->capture_default_str();
-  c->add_option("--template", contribution->templ, "conversation template")->capture_default_str();
+  c->add_option("--template", contribution->templ, "vicuna_v1 or phi (default: the model's)");
   c->add_option("--tokenizer", contribution->tokenizer, "tokenizer folder (default: the model's)");
   c->add_option("--vision-tower", contribution->vision_tower, "vision tower folder (official layout)");
   c->add_option("--aspect", contribution->aspect, "pad or square (default: the model's)");

@@ -18,7 +18,7 @@ CommandRunner add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "answer a benchmark with a model, write LLaVA answer JSONL (resumable) and score it");
   struct Args {
     eval::TaskOptions task;
-    std::string model, tokenizer, vision_tower;
+    std::string model, tokenizer, vision_tower, templ, aspect;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--model", args->model, "model folder")->required();
@@ -27,8 +27,8 @@ CommandRunner add_eval_command(CLI::App& app) {
   cmd->add_option("--images", args->task.images_dir, "image folder (default: per task)");
   cmd->add_option("--out", args->task.out_dir, "output folder (default: <model>/eval/<task>)");
   cmd->add_option("--tokenizer", args->tokenizer, "tokenizer folder (default: the model folder)");
-  cmd->add_option("--template", args->task.template_name, "vicuna_v1 or phi")->capture_default_str();
-  cmd->add_option("--aspect", args->task.aspect, "pad or square")->capture_default_str();
+  cmd->add_option("--template", args->templ, "vicuna_v1 or phi (default: the model's)");
+  cmd->add_option("--aspect", args->aspect, "pad or square (default: the model's)");
   cmd->add_option("--vision-tower", args->vision_tower, "vision tower folder (llava layout)");
   cmd->add_option("--limit", args->task.limit, "first N questions only");
   cmd->add_option("--batch", args->task.batch_size, "questions per generation batch")->capture_default_str();
@@ -53,7 +53,10 @@ CommandRunner add_eval_command(CLI::App& app) {
       t.world = env.world_size;
       t.barrier = [&comm] { comm->barrier(); };
     }
-    auto bundle = load_model_bundle(args->model, args->tokenizer, args->vision_tower, device);
+    auto bundle =
+        load_model_bundle(args->model, {args->tokenizer, args->vision_tower, args->templ, args->aspect}, device);
+    t.template_name = bundle.settings.tmpl.name;
+    t.aspect = bundle.settings.aspect_name;
     const auto result = eval::run_task(*bundle.model, bundle.tokenizer, bundle.processor, t, std::cerr);
     if (env.rank != 0) return 0;
     fmt::print("answers: {} ({} new, {} reused)\nscores: {}\n", result.answers_file, result.answered_now, result.reused,

@@ -7,19 +7,10 @@
 #include "data/records.h"
 #include "sea/labelling.h"
 #include "sea/word_list.h"
+#include "inference/model_settings.h"
 #include "util/error.h"
 
 namespace vista::app {
-
-namespace {
-
-image::AspectMode parse_aspect(const std::string& name) {
-  if (name == "pad") return image::AspectMode::kPad;
-  if (name == "square") return image::AspectMode::kSquare;
-  fail("--aspect '{}': expected pad or square", name);
-}
-
-}  // namespace
 
 CommandRunner add_sea_command(CLI::App& app) {
   auto* sea = app.add_subcommand("sea", "SEA's word list and labelling pass");
@@ -64,7 +55,7 @@ CommandRunner add_sea_command(CLI::App& app) {
     }
     if (pass->score_sign != 1.0 && pass->score_sign != -1.0)
       fail("--score-sign must be -1 or 1, got {}", pass->score_sign);
-    pass->aspect = parse_aspect(*aspect);
+    pass->aspect = inference::parse_aspect_mode(*aspect, "--aspect");
     pass->device = torch::Device(global.device);
     const auto report = sea::run_label_pass(*pass, std::cerr);
     return report.labelled_now + report.resumed_from == report.images ? 0 : 3;

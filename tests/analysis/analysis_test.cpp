@@ -24,24 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The tiny towers of the trainer tests with a fresh projector: a fixed (seeded) model.
-models::MultimodalLM fixed_model() {
-  auto& s = shapes_training();
-  io::LlavaConfig config;
-  config.text = io::parse_decoder_config(io::read_config(s.llm));
-  const auto vision = io::parse_vision_config(io::read_config(s.vision));
-  config.mm.mm_hidden_size = vision.hidden_size;
-  config.mm.mm_projector_type = "mlp2x_gelu";
-  config.mm.mm_vision_select_layer = -2;
-  config.mm.mm_vision_select_feature = "patch";
-  torch::manual_seed(7);
-  models::MultimodalLM model(config, vision);
-  models::load_strict(*model->language_model, models::CheckpointReader::open(s.llm), {});
-  models::load_strict(*model->vision_tower, models::CheckpointReader::open(s.vision), {});
-  model->eval();
-  return model;
-}
-
 // The paper's map, written as the definition reads: for each image token i, the mean over text
 // tokens j of x_i . t_j / (|x_i| |t_j|), one scalar at a time.
 std::vector<double> similarity_by_loops(const torch::Tensor& x_ND, const torch::Tensor& t_TD) {
@@ -69,7 +51,7 @@ std::vector<double> similarity_by_loops(const torch::Tensor& x_ND, const torch::
 TEST(Heatmap, VectorisedSimilarityMatchesTheLoopFormOnAFixedModel) {
   torch::NoGradGuard no_grad;
   auto& s = shapes_training();
-  auto model = fixed_model();
+  auto model = shapes_fixed_model();
   const auto tokenizer = text::Tokenizer::from_dir(testdata("tokenizers/mistral7b"));
   const auto processor = image::load_processor_config(s.vision + "/preprocessor_config.json");
   const auto records = data::RecordFile::open(s.files.pretrain_json);
@@ -129,7 +111,7 @@ TEST(Heatmap, PanelsShareOneColourScale) {
 TEST(Contribution, RecordsEveryLayerAndDoesNotChangeTheForward) {
   torch::NoGradGuard no_grad;
   auto& s = shapes_training();
-  auto model = fixed_model();
+  auto model = shapes_fixed_model();
   const auto tokenizer = text::Tokenizer::from_dir(testdata("tokenizers/mistral7b"));
   const auto processor = image::load_processor_config(s.vision + "/preprocessor_config.json");
   const auto records = data::RecordFile::open(s.files.pretrain_json);

@@ -11,6 +11,9 @@
 
 #include "data/shapes.h"
 #include "demo/tiny_towers.h"
+#include "io/hf_config.h"
+#include "models/model_loading.h"
+#include "models/multimodal_lm.h"
 #include "test_util.h"
 
 struct ShapesTraining {
@@ -41,6 +44,25 @@ struct ShapesTraining {
 inline ShapesTraining& shapes_training() {
   static ShapesTraining s;
   return s;
+}
+
+// The tiny towers with a fresh projector: a fixed (seeded) model in eval mode.
+inline vista::models::MultimodalLM shapes_fixed_model() {
+  using namespace vista;
+  auto& s = shapes_training();
+  io::LlavaConfig config;
+  config.text = io::parse_decoder_config(io::read_config(s.llm));
+  const auto vision = io::parse_vision_config(io::read_config(s.vision));
+  config.mm.mm_hidden_size = vision.hidden_size;
+  config.mm.mm_projector_type = "mlp2x_gelu";
+  config.mm.mm_vision_select_layer = -2;
+  config.mm.mm_vision_select_feature = "patch";
+  torch::manual_seed(7);
+  models::MultimodalLM model(config, vision);
+  models::load_strict(*model->language_model, models::CheckpointReader::open(s.llm), {});
+  models::load_strict(*model->vision_tower, models::CheckpointReader::open(s.vision), {});
+  model->eval();
+  return model;
 }
 
 inline nlohmann::json shapes_config(const std::string& run_dir, const std::string& stage = "finetune") {
