@@ -35,11 +35,13 @@ ImageFormat sniff_format(const uint8_t* data, size_t size) {
   return ImageFormat::kUnknown;
 }
 
-ImageU8 decode_image(const uint8_t* data, size_t size, const std::string& source) {
+ImageU8 decode_image(const uint8_t* data, size_t size, const std::string& source, int64_t max_pixels) {
   if (size == 0) fail("{}: file is empty, expected a PNG or JPEG image", source);
   switch (sniff_format(data, size)) {
-    case ImageFormat::kPng: return decode_png_rgb(data, size, source);
-    case ImageFormat::kJpeg: return decode_jpeg_rgb(data, size, source);
+    case ImageFormat::kPng:
+      return decode_png_rgb(data, size, source, max_pixels);
+    case ImageFormat::kJpeg:
+      return decode_jpeg_rgb(data, size, source, max_pixels);
     case ImageFormat::kUnknown: break;
   }
   if (const char* name = other_format_name(data, size))

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "image/image.h"
+#include "image/limits.h"
 
 namespace vista::image {
 
@@ -16,7 +17,8 @@ enum class ImageFormat { kPng, kJpeg, kUnknown };
 ImageFormat sniff_format(const uint8_t* data, size_t size);
 
 // Decodes PNG or JPEG bytes; `source` names the data in errors (usually the file path).
-ImageU8 decode_image(const uint8_t* data, size_t size, const std::string& source);
+// max_pixels: a lower pixel limit than the default one, checked before any pixel is decoded.
+ImageU8 decode_image(const uint8_t* data, size_t size, const std::string& source, int64_t max_pixels = kMaxImagePixels);
 ImageU8 decode_image(const std::vector<uint8_t>& bytes, const std::string& source);
 
 // Reads and decodes a file. Missing, unreadable, empty, non-image, truncated and corrupt files

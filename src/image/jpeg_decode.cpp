@@ -107,7 +107,7 @@ void pil_cmyk_to_rgb(const uint8_t cmyk[4], uint8_t rgb[3]) {
   }
 }
 
-ImageU8 decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& source) {
+ImageU8 decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& source, int64_t max_pixels) {
   jpeg_decompress_struct cinfo;
   std::memset(&cinfo, 0, sizeof(cinfo));
   JpegErrors errors;
@@ -123,7 +123,7 @@ ImageU8 decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& sou
     if (errors.truncated) fail("{}: truncated JPEG (file ends inside the header): {}", source, errors.message);
     fail("{}: corrupt JPEG header: {}", source, errors.message);
   }
-  check_image_size(header.height, header.width, source);
+  check_image_size(header.height, header.width, source, max_pixels);
 
   J_COLOR_SPACE out_space;
   switch (header.components) {

@@ -17,10 +17,12 @@
 #include <string>
 
 #include "image/image.h"
+#include "image/limits.h"
 
 namespace vista::image {
 
-ImageU8 decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& source);
+ImageU8 decode_jpeg_rgb(const uint8_t* data, size_t size, const std::string& source,
+                        int64_t max_pixels = kMaxImagePixels);
 
 // PIL's cmyk2rgb for one pixel of *PIL* CMYK (already inverted from the Adobe file values).
 void pil_cmyk_to_rgb(const uint8_t cmyk[4], uint8_t rgb[3]);

@@ -150,7 +150,7 @@ void convert_row_to_rgb(const PngHeader& h, const uint8_t* in, uint8_t* out) {
 
 }  // namespace
 
-ImageU8 decode_png_rgb(const uint8_t* data, size_t size, const std::string& source) {
+ImageU8 decode_png_rgb(const uint8_t* data, size_t size, const std::string& source, int64_t max_pixels) {
   PngSource src;
   src.data = data;
   src.size = size;
@@ -166,7 +166,7 @@ ImageU8 decode_png_rgb(const uint8_t* data, size_t size, const std::string& sour
     fail("{}: corrupt or truncated PNG: {}", source, src.message);
   if (samples_per_pixel(header->color_type) == 0)
     fail("{}: PNG colour type {} is not supported", source, header->color_type);
-  check_image_size(header->height, header->width, source);
+  check_image_size(header->height, header->width, source, max_pixels);
 
   std::vector<uint8_t> raw(header->rowbytes * header->height);
   std::vector<png_bytep> rows(header->height);

@@ -12,9 +12,11 @@
 #include <string>
 
 #include "image/image.h"
+#include "image/limits.h"
 
 namespace vista::image {
 
-ImageU8 decode_png_rgb(const uint8_t* data, size_t size, const std::string& source);
+ImageU8 decode_png_rgb(const uint8_t* data, size_t size, const std::string& source,
+                       int64_t max_pixels = kMaxImagePixels);
 
 }  // namespace vista::image
