@@ -15,15 +15,16 @@ PACKAGES=(
   libcli11-dev                                    # command-line parsing for the `vista` subcommands
   libonig-dev                                     # Oniguruma: the Unicode regex engine HF tokenizers uses (pre-tokenizer patterns)
   libfmt-dev                                      # formatting of progress lines and reports
-  chromium                                        # headless browser: renders the study report in its test (no network)
+  libcpp-httplib-dev                              # HTTP server of `vista serve` (and the client of `vista bench serve`)
+  chromium chromium-driver                        # headless browser: renders the study report and drives the chat page in tests
+  python3 python3-venv                            # venvs: the torch wheel of the GPU build; the serve test's openai client and Selenium
   ca-certificates
 )
 
 
 # The second build (scripts/build_torch2.sh) installs the PyPI torch wheel into a virtual
-# environment: it needs Python's venv module. The CUDA toolkit (nvcc) it also needs is expected on
-# the machine (the project's machines carry it; elsewhere NVIDIA's installer or nvidia-cuda-toolkit).
-if [ "${1:-}" = "--torch2" ]; then PACKAGES+=(python3 python3-venv); fi
+# environment (python3-venv, above). The CUDA toolkit (nvcc) it also needs is expected on the
+# machine (the project's machines carry it; elsewhere NVIDIA's installer or nvidia-cuda-toolkit).
 # The fuzzers (scripts/fuzz.sh) are built with clang (libFuzzer and the sanitizer runtimes);
 # scripts/check_format.sh uses clang-format.
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES+=(clang libclang-rt-14-dev clang-format); fi

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "apps/vista/commands.h"
+#include "apps/vista/model_bundle.h"
+#include "serve/serve_bench.h"
 #include "dist/communicator.h"
 #include "dist/launch_env.h"
 #include "train/parallel_bench.h"
@@ -43,7 +45,36 @@ CommandRunner add_bench_command(CLI::App& app) {
   auto sea_words = std::make_shared<int64_t>(4000);
   sea->add_option("--config", *sea_config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
   sea->add_option("--words", *sea_words, "size of the (random) word list")->capture_default_str();
-  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words](const GlobalOptions& global) {
+  auto* serve = bench->add_subcommand(
+      "serve", "continuous batching: tokens/s and p50/p99 latency at concurrency 1, 4, 16 against sequential generate");
+  struct ServeArgs {
+    std::string model;
+    serve::ServeBenchOptions options;
+  };
+  auto serve_args = std::make_shared<ServeArgs>();
+  serve->add_option("--model", serve_args->model, "model folder (e.g. the demo's ce_vista/stage2/final)")->required();
+  serve->add_option("--questions", serve_args->options.questions, "JSONL of image + text (the shapes eval.jsonl)")
+      ->required();
+  serve->add_option("--images", serve_args->options.images, "image folder")->required();
+  serve->add_option("--requests", serve_args->options.requests)->capture_default_str()->check(CLI::Range(1, 100000));
+  serve
+      ->add_option("--max-tokens", serve_args->options.max_tokens,
+                   "tokens per answer (exactly: the terminator is ignored)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  serve->add_option("--concurrency", serve_args->options.concurrency, "clients at once, one run each")
+      ->delimiter(',')
+      ->capture_default_str();
+  serve->add_option("--max-batch", serve_args->options.max_batch, "the server's decode batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words, serve,
+          serve_args](const GlobalOptions& global) {
+    if (serve->parsed()) {
+      auto model = load_served_model(serve_args->model, {}, global.device, "");
+      fmt::print("{}\n", serve::bench_serve(model, serve_args->options, std::cerr).dump());
+      return 0;
+    }
     if (sea->parsed()) {
       fmt::print("{}\n",
                  train::bench_sea_step(*sea_config, global.threads, std::cerr, global.device, *sea_words).to_json());

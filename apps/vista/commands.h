@@ -26,6 +26,7 @@ CommandRunner add_generate_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app);
 CommandRunner add_eval_command(CLI::App& app);
 CommandRunner add_lora_command(CLI::App& app);
+CommandRunner add_serve_command(CLI::App& app);
 // "sea words|label" (cmd_sea.cpp) and "analyze ..." (cmd_analyze.cpp).
 CommandRunner add_sea_command(CLI::App& app);
 CommandRunner add_analyze_command(CLI::App& app);

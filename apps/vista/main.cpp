@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   register_command(vista::app::add_generate_command(app));
   register_command(vista::app::add_bench_command(app));
   register_command(vista::app::add_eval_command(app));
+  register_command(vista::app::add_serve_command(app));
   {
     auto runner = vista::app::add_lora_command(app);  // runs as "lora merge"
     runners[app.get_subcommand("lora")->get_subcommand("merge")] = runner;
