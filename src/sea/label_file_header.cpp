@@ -24,8 +24,7 @@ nlohmann::json header_json(const LabelFileHeader& h) {
 // A float such as 1e300 must not reach get<int64_t>(): converting it is undefined behaviour
 // (found by the fuzzer).
 int64_t integer_at(const std::string& path, const nlohmann::json& value, const char* field) {
-  if (!value.is_number_integer())
-    fail("{}: header field '{}' must be an integer, got {}", path, field, value.dump());
+  if (!value.is_number_integer()) fail("{}: header field '{}' must be an integer, got {}", path, field, value.dump());
   return value.get<int64_t>();
 }
 
