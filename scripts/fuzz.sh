@@ -20,7 +20,7 @@ command -v ninja >/dev/null 2>&1 && GENERATOR=(-G Ninja)
 cmake -S fuzz -B build-fuzz "${GENERATOR[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build-fuzz -j "${JOBS:-$(nproc)}"
 status=0
-for harness in tokenizer_json image_decode llava_records hf_config sea_label_file chat_request; do
+for harness in tokenizer_json image_decode llava_records hf_config sea_label_file chat_request safetensors_header; do
   bin="build-fuzz/${harness}_fuzz"
   shopt -s nullglob; regressions=(fuzz/regressions/$harness/[!.]*); shopt -u nullglob
   if [ ${#regressions[@]} -gt 0 ]; then

@@ -2,7 +2,7 @@
 // Reader and writer for the safetensors format (https://github.com/huggingface/safetensors):
 // 8-byte little-endian header length, a JSON header, then one contiguous byte buffer.
 // The reader memory-maps the file and validates every header field against the file size
-// before any tensor is touched.
+// (io/safetensors_header.h) before any tensor is touched.
 #include <torch/torch.h>
 
 #include <map>
@@ -10,15 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace vista::io {
+#include "io/safetensors_header.h"
 
-struct TensorEntry {
-  std::string name;
-  std::string dtype;  // safetensors spelling: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;  // byte offsets into the data buffer (after the header)
-  uint64_t end = 0;
-};
+namespace vista::io {
 
 class SafetensorsFile {
  public:

@@ -113,6 +113,20 @@ TEST(Safetensors, RejectsByteCountNotMatchingShape) {
   expect_error_containing([&] { SafetensorsFile::open(dir.file("a")); }, {dir.file("a"), "byte count 8", "[3]", "12 bytes expected"});
 }
 
+TEST(Safetensors, RejectsAShapeWhoseByteCountWrapsAround) {
+  // 4 bytes x 2^32 x 2^32 is 2^66: in 64 bits it wraps to 0 and would match an empty range.
+  TempDir dir;
+  write_file(dir.file("a"),
+             make_file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0));
+  expect_error_containing([&] { SafetensorsFile::open(dir.file("a")); }, {dir.file("a"), "too large"});
+  // A later zero does not help: libtorch computes the partial products too.
+  write_file(dir.file("b"),
+             make_file(R"({"b":{"dtype":"F32","shape":[4294967296,4294967296,0],"data_offsets":[0,0]}})", 0));
+  expect_error_containing([&] { SafetensorsFile::open(dir.file("b")); }, {dir.file("b"), "too large"});
+  write_file(dir.file("c"), make_file(R"({"c":{"dtype":"F32","shape":[0,5],"data_offsets":[0,0]}})", 0));
+  EXPECT_EQ(SafetensorsFile::open(dir.file("c")).tensor("c").numel(), 0);
+}
+
 TEST(Safetensors, RejectsNegativeShapeAndMissingFields) {
   TempDir dir;
   write_file(dir.file("a"), make_file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", 0));
