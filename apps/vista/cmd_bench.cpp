@@ -1,4 +1,6 @@
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <fstream>
 #include <iostream>
@@ -10,6 +12,7 @@
 #include "dist/communicator.h"
 #include "dist/launch_env.h"
 #include "train/parallel_bench.h"
+#include "train/peer_bench.h"
 #include "train/sea_bench.h"
 #include "train/step_bench.h"
 #include "util/error.h"
@@ -24,6 +27,15 @@ CommandRunner add_bench_command(CLI::App& app) {
   auto recompute = std::make_shared<bool>(false);
   train->add_option("--config", *config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
   train->add_flag("--gradient-checkpointing", *recompute, "recompute decoder-layer activations in backward");
+  struct Peer {
+    bool enabled = false;
+    std::string dir = VISTA_SOURCE_DIR "/bench/peer";
+  };
+  auto peer = std::make_shared<Peer>();
+  train->add_flag("--peer", peer->enabled,
+                  "then run the same configuration on PyTorch + transformers (bench/peer) with the same threads and "
+                  "print both, their ratios and this machine's GEMM rate");
+  train->add_option("--peer-dir", peer->dir, "the peer's folder")->capture_default_str();
   auto lora_r = std::make_shared<int64_t>(0);
   train->add_option("--lora", *lora_r, "LoRA adapters of rank R on the LLM's projections instead of full finetuning")
       ->check(CLI::Range(1, 4096));
@@ -68,8 +80,8 @@ CommandRunner add_bench_command(CLI::App& app) {
   serve->add_option("--max-batch", serve_args->options.max_batch, "the server's decode batch")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words, serve,
-          serve_args](const GlobalOptions& global) {
+  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words, serve, serve_args,
+          peer](const GlobalOptions& global) {
     if (serve->parsed()) {
       auto model = load_served_model(serve_args->model, {}, global.device, "");
       fmt::print("{}\n", serve::bench_serve(model, serve_args->options, std::cerr).dump());
@@ -94,8 +106,23 @@ CommandRunner add_bench_command(CLI::App& app) {
       fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
       return 0;
     }
+    rusage before{}, after{};
+    getrusage(RUSAGE_SELF, &before);
     const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r, global.device);
+    getrusage(RUSAGE_SELF, &after);
     fmt::print("{}\n", train::step_bench_json(result));
+    if (peer->enabled) {
+      if (global.device != "cpu" || *lora_r > 0 || *recompute)
+        fail("--peer compares the default CPU configuration; drop --device, --lora and --gradient-checkpointing");
+      const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+      const double user = seconds(after.ru_utime) - seconds(before.ru_utime);
+      const double sys = seconds(after.ru_stime) - seconds(before.ru_stime);
+      const int threads = at::get_num_threads();
+      const double gemm = train::measure_gemm_gflops();
+      fmt::print(stderr, "bench train: the peer (bench/peer) on the same configuration, {} threads\n", threads);
+      const auto peer_result = train::run_peer_bench(peer->dir, *config, threads);
+      fmt::print("{}\n", train::peer_comparison(result, user, sys, peer_result, gemm).dump());
+    }
     return 0;
   };
 }

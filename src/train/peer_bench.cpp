@@ -1,0 +1,88 @@
+#include "train/peer_bench.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "util/error.h"
+
+namespace vista::train {
+
+namespace {
+
+// Runs a shell command; returns its stdout (stderr passes through to ours).
+std::string run_capturing(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) fail("cannot run: {}", command);
+  std::string out;
+  std::array<char, 4096> buffer{};
+  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) out.append(buffer.data(), n);
+  const int status = pclose(pipe.release());
+  if (status != 0) fail("`{}` failed (status {})", command, status);
+  return out;
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+nlohmann::json run_peer_bench(const std::string& peer_dir, const std::string& config_path, int threads) {
+  const auto script = std::filesystem::path(peer_dir) / "peer_train_step.py";
+  if (!std::filesystem::exists(script))
+    fail("--peer: {} not found (run from a vista checkout, or pass --peer-dir DIR)", script.string());
+  auto python = run_capturing("bash " + shell_quoted((std::filesystem::path(peer_dir) / "setup_peer.sh").string()));
+  while (!python.empty() && (python.back() == '\n' || python.back() == ' ')) python.pop_back();
+  const auto out = run_capturing(fmt::format("{} {} --config {} --threads {}", shell_quoted(python),
+                                             shell_quoted(script.string()), shell_quoted(config_path), threads));
+  const auto line = out.substr(out.rfind('{') == std::string::npos ? 0 : out.rfind("\n{") + 1);
+  try {
+    return nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    fail("the peer printed no JSON line: {} (output: {})", e.what(), out);
+  }
+}
+
+double measure_gemm_gflops(int64_t n) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(0);
+  const auto a = torch::randn({n, n}), b = torch::randn({n, n});
+  auto c = torch::mm(a, b);  // warm-up
+  std::vector<double> seconds;
+  for (int i = 0; i < 7; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    c = torch::mm(a, b);
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return 2.0 * static_cast<double>(n * n * n) / median(seconds) / 1e9;
+}
+
+nlohmann::json peer_comparison(const StepBenchResult& vista, double vista_user_s, double vista_sys_s,
+                               const nlohmann::json& peer, double gemm_gflops) {
+  const double peer_step = peer.at("step_s_median").get<double>(), peer_rss = peer.at("peak_rss_mb").get<double>();
+  const double peer_user = peer.at("user_s_per_step").get<double>(), peer_sys = peer.at("sys_s_per_step").get<double>();
+  return {{"bench", "train"},
+          {"config", vista.name},
+          {"gemm_gflops", gemm_gflops},
+          {"vista",
+           {{"step_s_median", vista.vista_step_s},
+            {"peak_rss_mb", vista.peak_rss_mb},
+            {"kernel_share_of_cpu_time", vista_sys_s / (vista_user_s + vista_sys_s)}}},
+          {"peer",
+           {{"what", peer.at("peer")},
+            {"step_s_median", peer_step},
+            {"peak_rss_mb", peer_rss},
+            {"kernel_share_of_cpu_time", peer_sys / (peer_user + peer_sys)}}},
+          {"speedup_over_peer", peer_step / vista.vista_step_s},
+          {"rss_over_peer", vista.peak_rss_mb / peer_rss}};
+}
+
+}  // namespace vista::train
