@@ -13,15 +13,16 @@ std::vector<int64_t> tokenize_with_images(const text::Tokenizer& tokenizer, cons
   bool first = true;
   // The token the post-processor puts in front of every encoding (LLaMA's BOS), if any.
   const auto empty = tokenizer.encode_ids("", /*add_special_tokens=*/true);
-  const std::optional<int64_t> prefix_token = empty.size() == 1 ? std::optional<int64_t>(empty[0]) : std::nullopt;
+  const bool has_prefix_token = empty.size() == 1;
+  const int64_t prefix_token = has_prefix_token ? empty[0] : -1;
   bool first_chunk_has_prefix = false;
   while (true) {
     const auto found = prompt.find(image, start);
     const auto chunk = prompt.substr(start, found == std::string::npos ? std::string::npos : found - start);
     auto chunk_ids = tokenizer.encode_ids(chunk, /*add_special_tokens=*/true);
     if (first) {
-      first_chunk_has_prefix = prefix_token && !chunk_ids.empty() && chunk_ids.front() == *prefix_token;
-    } else if (first_chunk_has_prefix && !chunk_ids.empty() && chunk_ids.front() == *prefix_token) {
+      first_chunk_has_prefix = has_prefix_token && !chunk_ids.empty() && chunk_ids.front() == prefix_token;
+    } else if (first_chunk_has_prefix && !chunk_ids.empty() && chunk_ids.front() == prefix_token) {
       chunk_ids.erase(chunk_ids.begin());  // only the first chunk keeps its BOS
     }
     ids.insert(ids.end(), chunk_ids.begin(), chunk_ids.end());
