@@ -176,12 +176,7 @@ viz::HeatmapPanel heatmap_panel(const std::string& model_dir, const HeatmapArgs&
   const auto map =
       analysis::similarity_map(*bundle.model, bundle.tokenizer, bundle.processor, aspect, a.image, a.prompt);
   viz::HeatmapPanel panel;
-  // A training run's final/ is named by its run: <arm>/<stage>.
-  auto path = fs::path(model_dir).lexically_normal();
-  if (path.filename().empty()) path = path.parent_path();
-  panel.title = path.filename() == "final"
-                    ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).string()
-                    : path.filename().string();
+  panel.title = model_display_name(model_dir);
   panel.image = map.seen;
   panel.rows = map.rows;
   panel.cols = map.cols;

@@ -37,14 +37,17 @@ ModelBundle load_model_bundle(const std::string& model_dir, const BundleFlags& f
 std::shared_ptr<serve::ServedModel> load_served_model(const std::string& model_dir, const BundleFlags& flags,
                                                       const std::string& device, const std::string& model_id) {
   auto bundle = load_model_bundle(model_dir, flags, device);
+  return std::make_shared<serve::ServedModel>(
+      serve::ServedModel{bundle.model, std::move(bundle.tokenizer), bundle.processor, bundle.settings,
+                         model_id.empty() ? model_display_name(model_dir) : model_id});
+}
+
+std::string model_display_name(const std::string& model_dir) {
   auto path = std::filesystem::path(model_dir).lexically_normal();
   if (path.filename().empty()) path = path.parent_path();
-  const auto name = path.filename() == "final"
-                        ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).generic_string()
-                        : path.filename().string();
-  return std::make_shared<serve::ServedModel>(serve::ServedModel{bundle.model, std::move(bundle.tokenizer),
-                                                                 bundle.processor, bundle.settings,
-                                                                 model_id.empty() ? name : model_id});
+  return path.filename() == "final"
+             ? (path.parent_path().parent_path().filename() / path.parent_path().filename()).generic_string()
+             : path.filename().string();
 }
 
 }  // namespace vista::app

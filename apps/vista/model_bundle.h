@@ -27,8 +27,11 @@ struct BundleFlags {
 
 ModelBundle load_model_bundle(const std::string& model_dir, const BundleFlags& flags, const std::string& device);
 
-// The same, ready to serve under model_id (empty: named after the folder; a training run's
-// <run>/<stage>/final is "<run>/<stage>").
+// How a model folder is named to people: after the folder, except that a training run's
+// <run>/<stage>/final is "<run>/<stage>" (every run's last folder is called final).
+std::string model_display_name(const std::string& model_dir);
+
+// The same, ready to serve under model_id (empty: model_display_name).
 std::shared_ptr<serve::ServedModel> load_served_model(const std::string& model_dir, const BundleFlags& flags,
                                                       const std::string& device, const std::string& model_id);
 

@@ -205,6 +205,29 @@ class Limits(unittest.TestCase):
             server.stop()
 
 
+class Startup(unittest.TestCase):
+    def run_serve(self, *flags):
+        return subprocess.run([VISTA, "--threads", "1", "serve", "--port", "0", *flags], capture_output=True, text=True,
+                              timeout=120)
+
+    def test_a_bad_limit_is_refused_with_its_flag_named(self):
+        done = self.run_serve("--model", MODEL, "--max-body-mb", "0")
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("--max-body-mb must be positive", done.stderr)
+        self.assertNotIn("listening on", done.stdout)
+
+    def test_a_model_that_does_not_load_ends_the_server_with_the_reason(self):
+        broken = os.path.join(OUT, "broken-model")
+        os.makedirs(broken, exist_ok=True)
+        with open(os.path.join(broken, "config.json"), "w") as f:
+            f.write("{\"model_type\": \"llava\", ")  # cut off mid-file
+        done = self.run_serve("--model", broken)
+        self.assertTrue(done.stdout.startswith("listening on "), done.stdout)
+        self.assertNotIn("ready", done.stdout)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertRegex(done.stderr, "error: " + broken + "/[a-z_]+\\.json: ")  # names the file at fault
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_finishes_the_streams_in_flight(self):
         server = Server("sigterm", "--max-batch", "1")
