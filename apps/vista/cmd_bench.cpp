@@ -29,6 +29,7 @@ CommandRunner add_bench_command(CLI::App& app) {
   train->add_flag("--gradient-checkpointing", *recompute, "recompute decoder-layer activations in backward");
   struct Peer {
     bool enabled = false;
+    bool profile = false;
     std::string dir = VISTA_SOURCE_DIR "/bench/peer";
   };
   auto peer = std::make_shared<Peer>();
@@ -36,6 +37,9 @@ CommandRunner add_bench_command(CLI::App& app) {
                   "then run the same configuration on PyTorch + transformers (bench/peer) with the same threads and "
                   "print both, their ratios and this machine's GEMM rate");
   train->add_option("--peer-dir", peer->dir, "the peer's folder")->capture_default_str();
+  train->add_flag("--profile", peer->profile,
+                  "then one more step under libtorch's profiler: time by phase, operator kind and operator, GEMM FLOPs "
+                  "and the share of this machine's GEMM rate reached (on with --peer)");
   auto lora_r = std::make_shared<int64_t>(0);
   train->add_option("--lora", *lora_r, "LoRA adapters of rank R on the LLM's projections instead of full finetuning")
       ->check(CLI::Range(1, 4096));
@@ -108,7 +112,8 @@ CommandRunner add_bench_command(CLI::App& app) {
     }
     rusage before{}, after{};
     getrusage(RUSAGE_SELF, &before);
-    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r, global.device);
+    const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r, global.device,
+                                                peer->profile || peer->enabled);
     getrusage(RUSAGE_SELF, &after);
     fmt::print("{}\n", train::step_bench_json(result));
     if (peer->enabled) {
@@ -118,7 +123,7 @@ CommandRunner add_bench_command(CLI::App& app) {
       const double user = seconds(after.ru_utime) - seconds(before.ru_utime);
       const double sys = seconds(after.ru_stime) - seconds(before.ru_stime);
       const int threads = at::get_num_threads();
-      const double gemm = train::measure_gemm_gflops();
+      const double gemm = result.profile.at("machine_gemm_gflops").get<double>();
       fmt::print(stderr, "bench train: the peer (bench/peer) on the same configuration, {} threads\n", threads);
       const auto peer_result = train::run_peer_bench(peer->dir, *config, threads);
       fmt::print("{}\n", train::peer_comparison(result, user, sys, peer_result, gemm).dump());

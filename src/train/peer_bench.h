@@ -15,8 +15,9 @@ nlohmann::json run_peer_bench(const std::string& peer_dir, const std::string& co
 // fp32 GEMM rate of this machine with the current threads: median of n x n x n torch::mm.
 double measure_gemm_gflops(int64_t n = 1024);
 
-// One JSON object: both step times, both peak RSS values, CPU time in the kernel, the ratios and the
-// GEMM rate.
+// One JSON object: both step times, both peak RSS values, CPU time in the kernel, the ratios, the
+// GEMM rate and, when vista's result has a profile, the share of that rate each side reaches (the
+// step's GEMM FLOPs, the same model on both sides, over its step time).
 nlohmann::json peer_comparison(const StepBenchResult& vista, double vista_user_s, double vista_sys_s,
                                const nlohmann::json& peer, double gemm_gflops);
 

@@ -16,6 +16,8 @@
 #include "io/json_file.h"
 #include "models/lora.h"
 #include "objectives/llava_objective.h"
+#include "train/op_profile.h"
+#include "train/peer_bench.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -91,16 +93,26 @@ StepTimes step(Bench& bench, bool vista_on) {
   options.vista_enabled = vista_on;
   StepTimes t;
   const auto start = Clock::now();
-  bench.optimizer->zero_grad();
-  const auto terms = vista::objectives::llava_objective(*bench.model, bench.batch, options);
-  terms.total.item<float>();  // forward finished (matters on GPU)
+  vista::objectives::ObjectiveTerms terms;
+  {
+    ProfilePhase phase("vista::forward");
+    bench.optimizer->zero_grad();
+    terms = vista::objectives::llava_objective(*bench.model, bench.batch, options);
+    terms.total.item<float>();  // forward finished (matters on GPU)
+  }
   t.forward = seconds_since(start);
   auto mark = Clock::now();
-  terms.total.backward();
+  {
+    ProfilePhase phase("vista::backward");
+    terms.total.backward();
+  }
   t.backward = seconds_since(mark);
   mark = Clock::now();
-  torch::nn::utils::clip_grad_norm_(bench.trainable, bench.clip_norm);
-  bench.optimizer->step();
+  {
+    ProfilePhase phase("vista::optimizer");
+    torch::nn::utils::clip_grad_norm_(bench.trainable, bench.clip_norm);
+    bench.optimizer->step();
+  }
   t.optimizer = seconds_since(mark);
   t.total = seconds_since(start);
   t.tokens = terms.sequence_tokens;
@@ -110,9 +122,9 @@ StepTimes step(Bench& bench, bool vista_on) {
 
 }  // namespace
 
-
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
-                                 bool gradient_checkpointing, int64_t lora_r, const std::string& device_name) {
+                                 bool gradient_checkpointing, int64_t lora_r, const std::string& device_name,
+                                 bool profile) {
   const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
@@ -191,15 +203,41 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
                100.0 * r.vista_term_s / r.ce_step_s);
   }
   r.peak_rss_mb = peak_rss_mb();
+  if (profile) {
+    if (device.is_cuda()) fail("bench train --profile measures CPU operators; drop --device");
+    const auto ops = profile_ops([&] { step(bench, true); });
+    const double gemm_gflops = measure_gemm_gflops();
+    const double step_gflop = static_cast<double>(ops.gemm_flops) / 1e9;
+    r.profile = op_profile_json(ops);
+    r.profile["machine_gemm_gflops"] = gemm_gflops;
+    r.profile["share_of_machine_gemm_rate"] = step_gflop / r.vista_step_s / gemm_gflops;
+    fmt::print(out, "profile of one CE+VISTA step ({:.0f} ms under the profiler):\n", ops.wall_ms);
+    for (const auto& [phase, ms] : ops.phase_ms) fmt::print(out, "  phase {:<10} {:8.1f} ms\n", phase, ms);
+    for (const auto& [kind, ms] : ops.kind_ms)
+      fmt::print(out, "  kind  {:<10} {:8.1f} ms  {:5.1f}%\n", kind, ms, 100.0 * ms / ops.wall_ms);
+    for (const auto& [phase, stats] : ops.phase_ops)
+      for (size_t i = 0; i < std::min<size_t>(6, stats.size()); ++i)
+        fmt::print(out, "  {:<10} {:<34} {:6} calls {:8.1f} ms\n", phase, stats[i].name, stats[i].calls,
+                   stats[i].self_ms);
+    fmt::print(
+        out,
+        "GEMM: {:.1f} GFLOP per step in {:.0f} ms ({:.0f} GFLOP/s); machine {:.0f} GFLOP/s; the timed step reaches "
+        "{:.0f}% of it\n",
+        step_gflop, ops.gemm_ms, r.profile["gemm_gflops_achieved"].get<double>(), gemm_gflops,
+        100.0 * r.profile["share_of_machine_gemm_rate"].get<double>());
+  }
   return r;
 }
 
 std::string step_bench_json(const StepBenchResult& r) {
-  return fmt::format("{{\"bench\":\"train_step\",\"config\":\"{}\",\"step_s_median\":{:.4f},\"ce_step_s_median\":{:.4f},"
-                     "\"tokens_per_s\":{:.1f},\"peak_rss_mb\":{:.1f},\"vista_over_ce\":{:.4f},\"trainable_params\":{},"
-                     "\"lora_r\":{}}}",
-                     r.name, r.vista_step_s, r.ce_step_s, r.tokens / r.vista_step_s, r.peak_rss_mb, r.vista_step_s / r.ce_step_s,
-                     r.trainable_params, r.lora_r);
+  auto line = fmt::format(
+      "{{\"bench\":\"train_step\",\"config\":\"{}\",\"step_s_median\":{:.4f},\"ce_step_s_median\":{:.4f},"
+      "\"tokens_per_s\":{:.1f},\"peak_rss_mb\":{:.1f},\"vista_over_ce\":{:.4f},\"trainable_params\":{},"
+      "\"lora_r\":{}}}",
+      r.name, r.vista_step_s, r.ce_step_s, r.tokens / r.vista_step_s, r.peak_rss_mb, r.vista_step_s / r.ce_step_s,
+      r.trainable_params, r.lora_r);
+  if (!r.profile.is_null()) line.insert(line.size() - 1, ",\"profile\":" + r.profile.dump());
+  return line;
 }
 
 }  // namespace vista::train

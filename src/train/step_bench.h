@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -34,13 +35,16 @@ struct StepBenchResult {
   int64_t tokens = 0;  // LLM positions per step (text + image tokens)
   int64_t trainable_params = 0;
   int64_t lora_r = 0;  // 0: full finetuning (projector + LLM)
+  // With profile: one more CE+VISTA step under libtorch's profiler (op_profile_json), the
+  // machine's GEMM rate, and the share of it the timed steps reach (GEMM FLOPs / step time).
+  nlohmann::json profile;
 };
 
 // Runs CE and CE+VISTA steps interleaved; prints the breakdown to `out`.
 // lora_r > 0: LoRA adapters of that rank (alpha 2r) on the LLM's projections, the base frozen.
 StepBenchResult bench_train_step(const std::string& config_path, int threads_override, std::ostream& out,
                                  bool gradient_checkpointing = false, int64_t lora_r = 0,
-                                 const std::string& device = "cpu");
+                                 const std::string& device = "cpu", bool profile = false);
 // One JSON line: step_s_median (CE+VISTA), ce_step_s_median, tokens_per_s, peak_rss_mb, vista_over_ce.
 std::string step_bench_json(const StepBenchResult& result);
 

@@ -1,0 +1,135 @@
+#include "train/op_profile.h"
+
+#include <ATen/record_function.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace vista::train {
+
+namespace {
+
+constexpr const char* kPhasePrefix = "vista::";
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+bool is_gemm(const std::string& name) {
+  return name == "aten::mm" || name == "aten::addmm" || name == "aten::bmm" || name == "aten::baddbmm" ||
+         name == "aten::addmv" || name == "aten::mv" || name == "aten::dot";
+}
+
+}  // namespace
+
+std::string op_kind(const std::string& name) {
+  if (is_gemm(name)) return "gemm";
+  if (contains(name, "log_softmax") || contains(name, "nll_loss") || contains(name, "cross_entropy")) return "loss";
+  if (contains(name, "softmax")) return "softmax";
+  if (name.rfind("aten::", 0) != 0) return "autograd";  // e.g. MmBackward0, AccumulateGrad
+  for (const char* copy : {"copy", "cat", "clone", "contiguous", "index", "gather", "scatter", "embedding", "fill_",
+                           "zero_", "stack", "pad", "masked", "to", "empty"})
+    if (contains(name, copy)) return "copy";
+  return "elementwise";
+}
+
+ProfilePhase::ProfilePhase(const char* name)
+    : scope_(std::make_unique<at::RecordFunction>(at::RecordScope::USER_SCOPE)) {
+  if (scope_->isActive()) scope_->before(name);
+}
+
+ProfilePhase::~ProfilePhase() = default;
+
+OpProfile profile_ops(const std::function<void()>& work) {
+  namespace profiler = torch::autograd::profiler;
+  using torch::profiler::impl::ProfilerConfig;
+  using torch::profiler::impl::ProfilerState;
+  profiler::enableProfilerLegacy(ProfilerConfig(ProfilerState::CPU, /*report_input_shapes=*/true,
+                                                /*profile_memory=*/false, /*with_stack=*/false, /*with_flops=*/true));
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    work();
+  } catch (...) {
+    profiler::disableProfilerLegacy();
+    throw;
+  }
+  OpProfile profile;
+  profile.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  auto threads = profiler::disableProfilerLegacy();
+
+  std::unordered_map<std::string, OpStat> by_name;
+  std::map<std::string, std::unordered_map<std::string, OpStat>> by_phase;
+  for (auto& events : threads) {
+    // Ranges nest within a thread: self time = own time - time of the ranges directly inside.
+    struct Open {
+      profiler::LegacyEvent* push;
+      double children_us = 0;
+      std::string phase;
+    };
+    std::vector<Open> stack;
+    for (auto& event : events) {
+      if (event.kind() == profiler::EventKind::PushRange) {
+        const std::string name = event.name();
+        std::string phase = stack.empty() ? "" : stack.back().phase;
+        if (phase.empty() && name.rfind(kPhasePrefix, 0) == 0) phase = name.substr(std::strlen(kPhasePrefix));
+        stack.push_back({&event, 0, phase});
+      } else if (event.kind() == profiler::EventKind::PopRange && !stack.empty()) {
+        Open open = stack.back();
+        stack.pop_back();
+        const double total_us = open.push->cpuElapsedUs(event);
+        if (!stack.empty()) stack.back().children_us += total_us;
+        const std::string name = open.push->name();
+        if (name.rfind(kPhasePrefix, 0) == 0) continue;  // a phase, not an operator
+        const double self_ms = (total_us - open.children_us) / 1e3;
+        const auto phase = open.phase.empty() ? "other" : open.phase;
+        const auto flops = open.push->flops();
+        for (auto* stat : {&by_name[name], &by_phase[phase][name]}) {
+          stat->name = name;
+          stat->calls += 1;
+          stat->self_ms += self_ms;
+          stat->flops += flops;
+        }
+        profile.phase_ms[phase] += self_ms;
+      }
+    }
+  }
+  for (auto& [name, stat] : by_name) {
+    profile.kind_ms[op_kind(name)] += stat.self_ms;
+    if (is_gemm(name)) {
+      profile.gemm_flops += stat.flops;
+      profile.gemm_ms += stat.self_ms;
+    }
+    profile.ops.push_back(std::move(stat));
+  }
+  const auto by_self_time = [](const OpStat& a, const OpStat& b) { return a.self_ms > b.self_ms; };
+  std::sort(profile.ops.begin(), profile.ops.end(), by_self_time);
+  for (auto& [phase, stats] : by_phase) {
+    auto& ops = profile.phase_ops[phase];
+    for (auto& [name, stat] : stats) ops.push_back(std::move(stat));
+    std::sort(ops.begin(), ops.end(), by_self_time);
+  }
+  return profile;
+}
+
+nlohmann::json op_profile_json(const OpProfile& profile, size_t top) {
+  const auto top_ops = [top](const std::vector<OpStat>& stats) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (size_t i = 0; i < std::min(top, stats.size()); ++i) {
+      const auto& op = stats[i];
+      ops.push_back({{"op", op.name}, {"calls", op.calls}, {"self_ms", op.self_ms}, {"kind", op_kind(op.name)}});
+    }
+    return ops;
+  };
+  nlohmann::json phase_ops = nlohmann::json::object();
+  for (const auto& [phase, stats] : profile.phase_ops) phase_ops[phase] = top_ops(stats);
+  return {{"wall_ms", profile.wall_ms},
+          {"phase_self_ms", profile.phase_ms},
+          {"kind_self_ms", profile.kind_ms},
+          {"gemm_gflop", static_cast<double>(profile.gemm_flops) / 1e9},
+          {"gemm_gflops_achieved", profile.gemm_ms > 0 ? profile.gemm_flops / (profile.gemm_ms * 1e6) : 0.0},
+          {"top_ops", top_ops(profile.ops)},
+          {"top_ops_by_phase", phase_ops}};
+}
+
+}  // namespace vista::train

@@ -1,0 +1,95 @@
+// The operator profile that `vista bench train --profile` prints: phases, self times and GEMM FLOPs
+// of a computation whose operators and FLOPs are known in advance.
+#include "train/op_profile.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+namespace vista::train {
+namespace {
+
+TEST(OpProfile, CountsGemmFlopsAndSortsOperatorsIntoTheirPhases) {
+  torch::manual_seed(0);
+  const int64_t m = 48, k = 64, n = 80;
+  const auto a = torch::randn({m, k}), b = torch::randn({k, n});
+  const auto batch_a = torch::randn({3, m, k}), batch_b = torch::randn({3, k, n});
+  const auto profile = profile_ops([&] {
+    {
+      ProfilePhase phase("vista::forward");
+      torch::mm(a, b);
+      torch::softmax(a, 1);
+    }
+    {
+      ProfilePhase phase("vista::optimizer");
+      torch::bmm(batch_a, batch_b);
+    }
+    (a + 1).sum();  // outside any phase
+  });
+  EXPECT_EQ(profile.gemm_flops, static_cast<uint64_t>(2 * m * k * n + 3 * 2 * m * k * n));
+  EXPECT_GT(profile.gemm_ms, 0);
+  EXPECT_GT(profile.phase_ms.at("forward"), 0);
+  EXPECT_GT(profile.phase_ms.at("optimizer"), 0);
+  EXPECT_GT(profile.phase_ms.at("other"), 0);
+  EXPECT_EQ(profile.phase_ms.size(), 3u);
+  EXPECT_EQ(profile.phase_ms.count("vista::forward"), 0u);  // a phase is never an operator
+  EXPECT_GT(profile.kind_ms.at("gemm"), 0);
+  EXPECT_GT(profile.kind_ms.at("softmax"), 0);
+  double self_sum = 0, phase_sum = 0;
+  for (const auto& op : profile.ops) {
+    self_sum += op.self_ms;
+    EXPECT_GE(op.self_ms, 0) << op.name;
+  }
+  for (const auto& [phase, ms] : profile.phase_ms) phase_sum += ms;
+  EXPECT_NEAR(self_sum, phase_sum, 1e-6);
+  EXPECT_LE(self_sum, profile.wall_ms * 1.01);
+  for (size_t i = 1; i < profile.ops.size(); ++i) EXPECT_GE(profile.ops[i - 1].self_ms, profile.ops[i].self_ms);
+  bool saw_mm = false;
+  for (const auto& op : profile.ops)
+    if (op.name == "aten::mm") {
+      saw_mm = true;
+      EXPECT_EQ(op.calls, 1);
+      EXPECT_EQ(op.flops, static_cast<uint64_t>(2 * m * k * n));
+    }
+  EXPECT_TRUE(saw_mm);
+  ASSERT_EQ(profile.phase_ops.at("optimizer").front().name, "aten::bmm");  // the phase's only heavy operator
+  double optimizer_ms = 0;
+  for (const auto& op : profile.phase_ops.at("optimizer")) optimizer_ms += op.self_ms;
+  EXPECT_NEAR(optimizer_ms, profile.phase_ms.at("optimizer"), 1e-6);
+  const auto json = op_profile_json(profile, 2);
+  EXPECT_EQ(json.at("top_ops").size(), 2u);
+  EXPECT_EQ(json.at("top_ops_by_phase").size(), 3u);
+  EXPECT_DOUBLE_EQ(json.at("gemm_gflop").get<double>(), static_cast<double>(profile.gemm_flops) / 1e9);
+}
+
+TEST(OpProfile, BackwardOperatorsCountUnderTheBackwardPhase) {
+  const auto w = torch::randn({32, 32}, torch::requires_grad());
+  const auto x = torch::randn({16, 32});
+  const auto profile = profile_ops([&] {
+    torch::Tensor loss;
+    {
+      ProfilePhase phase("vista::forward");
+      loss = torch::mm(x, w).pow(2).sum();
+    }
+    ProfilePhase phase("vista::backward");
+    loss.backward();
+  });
+  // forward: x w; backward: grad_w = x^T grad (x needs no gradient, so one mm).
+  EXPECT_EQ(profile.gemm_flops, static_cast<uint64_t>(2 * 2 * 16 * 32 * 32));
+  EXPECT_GT(profile.phase_ms.at("backward"), 0);
+  EXPECT_EQ(profile.phase_ms.count("other"), 0u);
+}
+
+TEST(OpProfile, OperatorKindsFromNames) {
+  EXPECT_EQ(op_kind("aten::addmm"), "gemm");
+  EXPECT_EQ(op_kind("aten::bmm"), "gemm");
+  EXPECT_EQ(op_kind("aten::_softmax"), "softmax");
+  EXPECT_EQ(op_kind("aten::_log_softmax"), "loss");
+  EXPECT_EQ(op_kind("aten::nll_loss_forward"), "loss");
+  EXPECT_EQ(op_kind("aten::copy_"), "copy");
+  EXPECT_EQ(op_kind("aten::cat"), "copy");
+  EXPECT_EQ(op_kind("aten::mul"), "elementwise");
+  EXPECT_EQ(op_kind("MmBackward0"), "autograd");
+}
+
+}  // namespace
+}  // namespace vista::train
