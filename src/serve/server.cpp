@@ -83,9 +83,21 @@ int ChatServer::bind() {
   return port;
 }
 
-void ChatServer::listen() { http_->listen_after_bind(); }
+void ChatServer::listen() {
+  listen_entered_ = true;
+  if (!stopping_) http_->listen_after_bind();
+  listen_returned_ = true;
+}
 
-void ChatServer::stop() { http_->stop(); }
+void ChatServer::stop() {
+  stopping_ = true;
+  // A model that fails to load can call this before the listen thread has reached httplib's loop,
+  // when httplib's stop() is a no-op: ask again until the loop has ended.
+  while (listen_entered_ && !listen_returned_) {
+    http_->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
 
 void ChatServer::set_model(std::shared_ptr<ServedModel> model) {
   std::lock_guard lock(model_mutex_);

@@ -61,6 +61,7 @@ class ChatServer {
   void set_load_error(const std::string& message);
   // Refuses new chat requests, lets every running one finish (streams included), then stops.
   void drain_and_stop();
+  // Ends listen(), whether it is running, about to start, or never called.
   void stop();
 
  private:
@@ -80,6 +81,8 @@ class ChatServer {
   std::mutex model_mutex_;
   std::string load_error_;
   std::atomic<bool> ready_{false}, draining_{false};
+  // httplib's stop() does nothing before the listen loop has started; these close that window.
+  std::atomic<bool> listen_entered_{false}, listen_returned_{false}, stopping_{false};
   std::atomic<int64_t> open_requests_{0};
   mutable std::atomic<int64_t> next_id_{1};
   Metrics metrics_;
