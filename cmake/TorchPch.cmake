@@ -64,8 +64,7 @@ function(vista_reuse_torch_pch)
   endif()
   # The header is compiled in an empty library carrying libtorch's usage requirements (its
   # definitions and include folders), which are the same for every vista target.
-  file(WRITE ${PROJECT_BINARY_DIR}/torch_pch.cpp "// holds the precompiled <torch/torch.h>\n")
-  add_library(vista_torch_pch OBJECT ${PROJECT_BINARY_DIR}/torch_pch.cpp)
+  add_library(vista_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
   target_link_libraries(vista_torch_pch PRIVATE ${TORCH_LIBRARIES} vista_fmt)
   target_precompile_headers(vista_torch_pch PRIVATE <torch/torch.h>)
   _vista_targets_below(${PROJECT_SOURCE_DIR} targets)
