@@ -28,8 +28,10 @@ std::string op_kind(const std::string& name) {
   if (contains(name, "log_softmax") || contains(name, "nll_loss") || contains(name, "cross_entropy")) return "loss";
   if (contains(name, "softmax")) return "softmax";
   if (name.rfind("aten::", 0) != 0) return "autograd";  // e.g. MmBackward0, AccumulateGrad
+  if (contains(name, "convolution")) return "convolution";
+  if (name == "aten::to" || name.rfind("aten::_to_", 0) == 0) return "copy";
   for (const char* copy : {"copy", "cat", "clone", "contiguous", "index", "gather", "scatter", "embedding", "fill_",
-                           "zero_", "stack", "pad", "masked", "to", "empty"})
+                           "zero_", "stack", "pad", "masked", "empty"})
     if (contains(name, copy)) return "copy";
   return "elementwise";
 }

@@ -35,8 +35,8 @@ struct OpProfile {
   double gemm_ms = 0;                                    // self time of the matrix multiplies
 };
 
-// The kind of an operator, from its name: "gemm", "softmax", "loss", "copy", "elementwise" or
-// "autograd" (the graph's own bookkeeping nodes).
+// The kind of an operator, from its name: "gemm", "convolution", "softmax", "loss", "copy",
+// "elementwise" or "autograd" (the graph's own bookkeeping nodes).
 std::string op_kind(const std::string& name);
 
 // Runs `work` under the profiler. Operators outside any ProfilePhase count under phase "other".

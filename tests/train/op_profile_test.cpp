@@ -88,6 +88,9 @@ TEST(OpProfile, OperatorKindsFromNames) {
   EXPECT_EQ(op_kind("aten::copy_"), "copy");
   EXPECT_EQ(op_kind("aten::cat"), "copy");
   EXPECT_EQ(op_kind("aten::mul"), "elementwise");
+  EXPECT_EQ(op_kind("aten::linalg_vector_norm"), "elementwise");  // "vector" is not a conversion
+  EXPECT_EQ(op_kind("aten::_to_copy"), "copy");
+  EXPECT_EQ(op_kind("aten::mkldnn_convolution"), "convolution");
   EXPECT_EQ(op_kind("MmBackward0"), "autograd");
 }
 
