@@ -123,10 +123,9 @@ CommandRunner add_bench_command(CLI::App& app) {
       const double user = seconds(after.ru_utime) - seconds(before.ru_utime);
       const double sys = seconds(after.ru_stime) - seconds(before.ru_stime);
       const int threads = at::get_num_threads();
-      const double gemm = result.profile.at("machine_gemm_gflops").get<double>();
       fmt::print(stderr, "bench train: the peer (bench/peer) on the same configuration, {} threads\n", threads);
       const auto peer_result = train::run_peer_bench(peer->dir, *config, threads);
-      fmt::print("{}\n", train::peer_comparison(result, user, sys, peer_result, gemm).dump());
+      fmt::print("{}\n", train::peer_comparison(result, user, sys, peer_result).dump());
     }
     return 0;
   };

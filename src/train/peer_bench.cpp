@@ -66,30 +66,29 @@ double measure_gemm_gflops(int64_t n) {
 }
 
 nlohmann::json peer_comparison(const StepBenchResult& vista, double vista_user_s, double vista_sys_s,
-                               const nlohmann::json& peer, double gemm_gflops) {
+                               const nlohmann::json& peer) {
+  if (vista.profile.is_null()) fail("peer_comparison: vista's result has no profile (its FLOP count and GEMM rate)");
+  const double gemm_gflops = vista.profile.at("machine_gemm_gflops").get<double>();
+  const double step_gflop = vista.profile.at("gemm_gflop").get<double>();
   const double peer_step = peer.at("step_s_median").get<double>(), peer_rss = peer.at("peak_rss_mb").get<double>();
   const double peer_user = peer.at("user_s_per_step").get<double>(), peer_sys = peer.at("sys_s_per_step").get<double>();
-  nlohmann::json result = {{"bench", "train"},
-                           {"config", vista.name},
-                           {"gemm_gflops", gemm_gflops},
-                           {"vista",
-                            {{"step_s_median", vista.vista_step_s},
-                             {"peak_rss_mb", vista.peak_rss_mb},
-                             {"kernel_share_of_cpu_time", vista_sys_s / (vista_user_s + vista_sys_s)}}},
-                           {"peer",
-                            {{"what", peer.at("peer")},
-                             {"step_s_median", peer_step},
-                             {"peak_rss_mb", peer_rss},
-                             {"kernel_share_of_cpu_time", peer_sys / (peer_user + peer_sys)}}},
-                           {"speedup_over_peer", peer_step / vista.vista_step_s},
-                           {"rss_over_peer", vista.peak_rss_mb / peer_rss}};
-  if (!vista.profile.is_null()) {
-    const double step_gflop = vista.profile.at("gemm_gflop").get<double>();
-    result["gemm_gflop_per_step"] = step_gflop;
-    result["vista"]["share_of_gemm_rate"] = step_gflop / vista.vista_step_s / gemm_gflops;
-    result["peer"]["share_of_gemm_rate"] = step_gflop / peer_step / gemm_gflops;
-  }
-  return result;
+  return {{"bench", "train"},
+          {"config", vista.name},
+          {"gemm_gflops", gemm_gflops},
+          {"gemm_gflop_per_step", step_gflop},
+          {"vista",
+           {{"step_s_median", vista.vista_step_s},
+            {"peak_rss_mb", vista.peak_rss_mb},
+            {"kernel_share_of_cpu_time", vista_sys_s / (vista_user_s + vista_sys_s)},
+            {"share_of_gemm_rate", step_gflop / vista.vista_step_s / gemm_gflops}}},
+          {"peer",
+           {{"what", peer.at("peer")},
+            {"step_s_median", peer_step},
+            {"peak_rss_mb", peer_rss},
+            {"kernel_share_of_cpu_time", peer_sys / (peer_user + peer_sys)},
+            {"share_of_gemm_rate", step_gflop / peer_step / gemm_gflops}}},
+          {"speedup_over_peer", peer_step / vista.vista_step_s},
+          {"rss_over_peer", vista.peak_rss_mb / peer_rss}};
 }
 
 }  // namespace vista::train

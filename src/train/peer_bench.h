@@ -16,9 +16,9 @@ nlohmann::json run_peer_bench(const std::string& peer_dir, const std::string& co
 double measure_gemm_gflops(int64_t n = 1024);
 
 // One JSON object: both step times, both peak RSS values, CPU time in the kernel, the ratios, the
-// GEMM rate and, when vista's result has a profile, the share of that rate each side reaches (the
-// step's GEMM FLOPs, the same model on both sides, over its step time).
+// machine's GEMM rate and the share of it each side reaches (the step's GEMM FLOPs, the same model
+// on both sides, over its step time). `vista` must carry a profile (bench_train_step with profile).
 nlohmann::json peer_comparison(const StepBenchResult& vista, double vista_user_s, double vista_sys_s,
-                               const nlohmann::json& peer, double gemm_gflops);
+                               const nlohmann::json& peer);
 
 }  // namespace vista::train
