@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <random>
 
@@ -16,6 +17,26 @@ DataStream::DataStream(const data::LlavaDataset& dataset, StreamOptions options,
     : dataset_(dataset), options_(std::move(options)), position_(position) {
   if (dataset_.size() == 0) fail("{}: no records", dataset_.options().data_path);
   order_ = order_for(position_.epoch);
+  if (options_.loader_threads > 0) loader_ = std::make_unique<data::ExampleLoader>(dataset_, options_.loader_threads);
+}
+
+size_t DataStream::advance(Cursor& at) const {
+  if (at.cursor >= static_cast<int64_t>(at.order.size())) {
+    ++at.epoch;
+    at.cursor = 0;
+    at.order = order_for(at.epoch);
+  }
+  return static_cast<size_t>(at.order[static_cast<size_t>(at.cursor++)]);
+}
+
+void DataStream::request_ahead(int64_t batches) {
+  const int64_t first = static_cast<int64_t>(layout_.rank) * layout_.per_rank,
+                slots = static_cast<int64_t>(layout_.world) * layout_.per_rank;
+  for (; batches_ahead_ < batches; ++batches_ahead_)
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      const size_t index = advance(ahead_);
+      if (slot >= first && slot < first + layout_.per_rank) loader_->request(index);
+    }
 }
 
 std::vector<int64_t> DataStream::order_for(int64_t epoch) const {
@@ -44,28 +65,45 @@ std::string DataStream::sequence_problem(const data::Example& example) const {
 }
 
 LocalMicroBatch DataStream::next(int rank, int world, int64_t per_rank) {
+  using Clock = std::chrono::steady_clock;
+  last_wait_s_ = 0;
+  const Layout layout{rank, world, per_rank};
+  if (loader_ && !(layout == layout_ && batches_ahead_ > 0)) {
+    loader_->clear();
+    layout_ = layout;
+    ahead_ = {position_.epoch, position_.cursor, order_};
+    batches_ahead_ = 0;
+  }
+  if (loader_) request_ahead(1);
   LocalMicroBatch out;
   const int64_t first = static_cast<int64_t>(rank) * per_rank, slots = static_cast<int64_t>(world) * per_rank;
+  Cursor at{position_.epoch, position_.cursor, {}};
+  at.order.swap(order_);
   for (int64_t slot = 0; slot < slots; ++slot) {
-    if (position_.cursor >= static_cast<int64_t>(order_.size())) {
-      ++position_.epoch;
-      position_.cursor = 0;
-      order_ = order_for(position_.epoch);
-    }
-    const auto index = static_cast<size_t>(order_[static_cast<size_t>(position_.cursor++)]);
+    const size_t index = advance(at);
     if (slot < first || slot >= first + per_rank) continue;
-    std::string problem;
-    try {
-      auto example = dataset_.get(index);
-      problem = sequence_problem(example);
-      if (problem.empty()) out.examples.push_back(std::move(example));
-    } catch (const Error& e) {
-      problem = e.what();
+    const auto start = Clock::now();
+    auto loaded = loader_ ? loader_->take() : data::load_example(dataset_, index);
+    last_wait_s_ += std::chrono::duration<double>(Clock::now() - start).count();
+    if (loaded.index != index)
+      fail("data stream: the loader returned record {} where the order has record {} (epoch {}, slot {})", loaded.index,
+           index, at.epoch, at.cursor - 1);
+    std::string problem = loaded.problem;
+    if (problem.empty()) {
+      problem = sequence_problem(*loaded.example);
+      if (problem.empty()) out.examples.push_back(std::move(*loaded.example));
     }
     if (problem.empty()) continue;
     ++out.bad;
     if (out.first_bad.empty()) out.first_bad = problem;
     fmt::print(stderr, "bad sample skipped: {}\n", problem);
+  }
+  position_.epoch = at.epoch;
+  position_.cursor = at.cursor;
+  order_.swap(at.order);
+  if (loader_) {
+    --batches_ahead_;
+    request_ahead(options_.prefetch_batches);  // they load while this one trains
   }
   return out;
 }

@@ -6,11 +6,17 @@
 // the samples one process with batch W x b sees. A bad sample leaves its slot empty (in every
 // run the same slot, whatever the number of ranks) and is counted; the counts of all ranks decide
 // the policy together, so every rank skips or stops at the same step.
+//
+// With loader threads, the stream requests this rank's samples of the next micro-batches while
+// the current step runs (data::ExampleLoader); the order, the examples and the counts are the same
+// as without. A checkpoint stores the cursor of what was taken; loads ahead of it are dropped.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/example_loader.h"
 
 namespace vista::train {
 
@@ -23,6 +29,8 @@ struct StreamOptions {
   // Checked before any forward: an image record's sequence after image expansion and truncation
   // at max_length must fit the LLM's positions (0 = unchecked).
   int64_t image_tokens = 0, max_length = 0, max_positions = 0;
+  int loader_threads = 0;        // 0: each sample is loaded when the step takes it
+  int64_t prefetch_batches = 2;  // with loader threads: micro-batches loading while a step runs
 };
 
 struct StreamPosition {
@@ -48,15 +56,36 @@ class DataStream {
 
   const StreamPosition& position() const { return position_; }
   size_t size() const { return dataset_.size(); }
+  // Seconds the last next() waited for its samples (all of their loading without loader threads).
+  double last_wait_seconds() const { return last_wait_s_; }
 
  private:
+  // A place in the sequence of epoch orders.
+  struct Cursor {
+    int64_t epoch = 0, cursor = 0;
+    std::vector<int64_t> order;
+  };
+  struct Layout {
+    int rank = 0, world = 0;
+    int64_t per_rank = 0;
+    bool operator==(const Layout& o) const { return rank == o.rank && world == o.world && per_rank == o.per_rank; }
+  };
   std::vector<int64_t> order_for(int64_t epoch) const;
+  // The record index of the slot at `at`, advancing it (into the next epoch's order at the end).
+  size_t advance(Cursor& at) const;
+  // Requests this rank's samples of global micro-batches until `batches` are requested and not taken.
+  void request_ahead(int64_t batches);
   std::string sequence_problem(const data::Example& example) const;
 
   const data::LlavaDataset& dataset_;
   StreamOptions options_;
   StreamPosition position_;
   std::vector<int64_t> order_;
+  std::unique_ptr<data::ExampleLoader> loader_;
+  Layout layout_;
+  Cursor ahead_;               // where the loader's requests end
+  int64_t batches_ahead_ = 0;  // global micro-batches requested and not taken
+  double last_wait_s_ = 0;
 };
 
 }  // namespace vista::train

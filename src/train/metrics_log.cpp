@@ -49,7 +49,8 @@ void MetricsLog::record(const StepMetrics& m, int64_t log_every) {
                       {"bad_samples", m.bad_samples},
                       {"aligned", m.aligned},
                       {"elapsed_s", m.elapsed_s},
-                      {"comm_wait_s", m.comm_wait_s}};
+                      {"comm_wait_s", m.comm_wait_s},
+                      {"data_wait_s", m.data_wait_s}};
   if (m.tau >= 0) {
     j["sea"] = m.sea;
     j["tau"] = m.tau;

@@ -15,6 +15,7 @@ struct StepMetrics {
   int64_t aligned = 0;  // samples the VISTA term counted (0 for a text-only batch)
   double elapsed_s = 0;
   double comm_wait_s = 0;  // blocked on other ranks in this step (0 in one process)
+  double data_wait_s = 0;  // this rank waiting for its samples in this step
   // SEA (tau < 0 when SEA is off): its term, the temperature after the step, and the pairs of
   // the step over all ranks (drawn, and kept after de-duplication).
   double sea = 0, tau = -1;

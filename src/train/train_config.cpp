@@ -242,6 +242,8 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.get("group_by_modality_length", c.data.group_by_modality_length);
     s.get("bad_sample_policy", c.data.bad_sample_policy);
     s.get("max_bad_fraction", c.data.max_bad_fraction);
+    s.get("loader_threads", c.data.loader_threads);
+    s.get("prefetch_batches", c.data.prefetch_batches);
     s.finish();
     if (c.data.bad_sample_policy != "skip" && c.data.bad_sample_policy != "stop")
       fail("config: data.bad_sample_policy is '{}', expected 'skip' or 'stop'", c.data.bad_sample_policy);
@@ -249,6 +251,8 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
       fail("config: data.image_aspect_ratio is '{}', expected 'pad' or 'square'", c.data.image_aspect_ratio);
     require_at_least<int64_t>("data.max_length", c.data.max_length, 1);
     require_finite_range("data.max_bad_fraction", c.data.max_bad_fraction, 0.0, 1.0, false, false);
+    require_at_least<int64_t>("data.loader_threads", c.data.loader_threads, 0);
+    require_at_least<int64_t>("data.prefetch_batches", c.data.prefetch_batches, 1);
   }
   {
     Section s(config, "optim");

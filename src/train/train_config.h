@@ -29,6 +29,8 @@ struct DataSection {
   bool group_by_modality_length = false;
   std::string bad_sample_policy = "skip";  // skip (count and report) or stop
   double max_bad_fraction = 0.01;          // stop when more samples than this are bad
+  int64_t loader_threads = 1;              // threads loading samples ahead of the step; 0: the step loads them
+  int64_t prefetch_batches = 2;            // micro-batches those threads keep loading ahead
 };
 
 struct OptimSection {

@@ -38,9 +38,11 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
   const int64_t accum = c.train.grad_accum;
   double loss_sum = 0, ce_sum = 0, vista_sum = 0, sim_sum = 0, sea_sum = 0;
   int64_t tokens = 0, aligned = 0, sea_pairs = 0, sea_drawn = 0;
+  double data_wait = 0;
   std::vector<std::string> batch_ids;
   for (int64_t micro = 0; micro < accum; ++micro) {
     auto local = in.stream.next(in.parallel.rank(), in.parallel.world(), c.train.per_device_batch);
+    data_wait += in.stream.last_wait_seconds();
     std::vector<double> stats(kStatCount, 0.0);
     stats[kGood] = static_cast<double>(local.examples.size());
     stats[kBad] = static_cast<double>(local.bad);
@@ -143,6 +145,7 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
   m.bad_samples = in.stream.position().bad_samples;
   m.aligned = aligned;
   m.comm_wait_s = in.parallel.last_wait_seconds();
+  m.data_wait_s = data_wait;
   if (in.objective.sea_enabled) {
     m.sea = sea_sum / n;
     m.tau = std::exp(std::max(in.objective.sea_theta.item<double>(), std::log(in.objective.sea.tau_min)));

@@ -201,6 +201,8 @@ TrainResult run_training(const TrainConfig& c) {
   sopts.image_tokens = vcfg.num_patches() + (model->config().mm.mm_vision_select_feature == "cls_patch" ? 1 : 0);
   sopts.max_length = c.data.max_length;
   sopts.max_positions = model->config().text.max_position_embeddings;
+  sopts.loader_threads = static_cast<int>(c.data.loader_threads);
+  sopts.prefetch_batches = c.data.prefetch_batches;
   DataStream stream(dataset, sopts, {state.epoch, state.cursor, state.samples_seen, state.bad_samples});
 
   objectives::ObjectiveOptions objective;
