@@ -8,9 +8,11 @@
 
 #include "apps/vista/commands.h"
 #include "apps/vista/model_bundle.h"
+#include "inference/generate_bench.h"
 #include "serve/serve_bench.h"
 #include "dist/communicator.h"
 #include "dist/launch_env.h"
+#include "train/input_bench.h"
 #include "train/parallel_bench.h"
 #include "train/peer_bench.h"
 #include "train/sea_bench.h"
@@ -61,6 +63,51 @@ CommandRunner add_bench_command(CLI::App& app) {
   auto sea_words = std::make_shared<int64_t>(4000);
   sea->add_option("--config", *sea_config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")->required();
   sea->add_option("--words", *sea_words, "size of the (random) word list")->capture_default_str();
+  auto* input = bench->add_subcommand(
+      "input", "the share of a training step spent waiting for data: real images, loaded in the step vs ahead of it");
+  auto input_config = std::make_shared<std::string>();
+  auto input_options = std::make_shared<train::InputBenchOptions>();
+  input->add_option("--config", *input_config, "benchmark JSON, e.g. ../shared/bench/llava-bench-small.json")
+      ->required();
+  input->add_option("--image-px", input_options->image_px, "the vision tower's input size (336: LLaVA-1.5's)")
+      ->check(CLI::Range(16, 4096));
+  input->add_option("--source-px", input_options->source_px, "size of the images on disk (default: twice the input)")
+      ->check(CLI::Range(16, 8192));
+  input->add_option("--steps", input_options->steps, "timed steps per arm")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  input->add_option("--loader-threads", input_options->loader_threads, "the arms: loader threads of each")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  auto* generate = bench->add_subcommand(
+      "generate",
+      "greedy decoding tokens/s, one request at a time; with --peer, the same through transformers' generate");
+  struct GenerateArgs {
+    std::string model;
+    inference::GenerateBenchOptions options;
+    bool peer = false;
+    std::string peer_dir = VISTA_SOURCE_DIR "/bench/peer";
+  };
+  auto generate_args = std::make_shared<GenerateArgs>();
+  generate->add_option("--model", generate_args->model, "model folder (e.g. the demo's ce_vista/stage2/final)")
+      ->required();
+  generate->add_option("--questions", generate_args->options.questions, "JSONL of image + text (the shapes eval.jsonl)")
+      ->required();
+  generate->add_option("--images", generate_args->options.images, "image folder")->required();
+  generate->add_option("--requests", generate_args->options.requests)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  generate
+      ->add_option("--max-tokens", generate_args->options.max_tokens, "new tokens per request (exactly: no EOS stop)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  generate->add_flag("--peer", generate_args->peer,
+                     "then the same model (exported as llava-hf), prompts and pixels through transformers' generate "
+                     "(bench/peer) with the same threads");
+  generate->add_option("--peer-dir", generate_args->peer_dir, "the peer's folder")->capture_default_str();
+  generate->add_option("--scratch", generate_args->options.scratch,
+                       "folder for the peer's model and inputs (default: a temporary one; removed after)");
   auto* serve = bench->add_subcommand(
       "serve", "continuous batching: tokens/s and p50/p99 latency at concurrency 1, 4, 16 against sequential generate");
   struct ServeArgs {
@@ -84,8 +131,24 @@ CommandRunner add_bench_command(CLI::App& app) {
   serve->add_option("--max-batch", serve_args->options.max_batch, "the server's decode batch")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words, serve, serve_args,
-          peer](const GlobalOptions& global) {
+  return [config, recompute, parallel, lora_r, sea, sea_config, sea_words, serve, serve_args, peer, input, input_config,
+          input_options, generate, generate_args](const GlobalOptions& global) {
+    if (generate->parsed()) {
+      if (global.device != "cpu" && generate_args->peer) fail("bench generate --peer compares CPU runs; drop --device");
+      auto served = load_served_model(generate_args->model, {}, global.device, "");
+      auto options = generate_args->options;
+      if (generate_args->peer) options.peer_dir = generate_args->peer_dir;
+      const inference::GenerationModel model{*served->model, served->tokenizer, served->processor, served->settings};
+      fmt::print("{}\n", inference::bench_generate(model, options, std::cerr).dump());
+      return 0;
+    }
+    if (input->parsed()) {
+      if (global.device != "cpu") fail("bench input measures the CPU input pipeline; drop --device");
+      auto options = *input_options;
+      options.threads = global.threads;
+      fmt::print("{}\n", train::bench_input_pipeline(*input_config, options, std::cerr).to_json().dump());
+      return 0;
+    }
     if (serve->parsed()) {
       auto model = load_served_model(serve_args->model, {}, global.device, "");
       fmt::print("{}\n", serve::bench_serve(model, serve_args->options, std::cerr).dump());

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "data/prompt_tokenizer.h"
 #include "image/tensor.h"
+#include "inference/generate_bench.h"
 #include "models/generation.h"
 #include "serve/base64.h"
 #include "util/error.h"
@@ -23,29 +24,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-struct Question {
-  std::string image_path, text;
-};
-
-std::vector<Question> read_questions(const ServeBenchOptions& o) {
-  std::ifstream in(o.questions);
-  if (!in) fail("{}: cannot open", o.questions);
-  std::vector<Question> all;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    try {
-      const auto j = json::parse(line);
-      all.push_back({o.images + "/" + j.at("image").get<std::string>(), j.at("text").get<std::string>()});
-    } catch (const json::exception& e) {
-      fail("{}:{}: expected an object with string fields image and text: {}", o.questions, number, e.what());
-    }
-  }
-  if (all.empty()) fail("{}: no questions", o.questions);
-  std::vector<Question> out;
-  for (int64_t i = 0; i < o.requests; ++i) out.push_back(all[static_cast<size_t>(i) % all.size()]);
-  return out;
-}
+using inference::Question;
 
 double percentile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
@@ -139,7 +118,7 @@ json concurrent(int port, const ServedModel& m, const std::vector<Question>& que
 json bench_serve(std::shared_ptr<ServedModel> model, const ServeBenchOptions& options, std::ostream& log) {
   torch::NoGradGuard no_grad;
   model->model->eval();
-  const auto questions = read_questions(options);
+  const auto questions = inference::read_bench_questions(options.questions, options.images, options.requests);
   // Warm-up: the first forward allocates; neither side should pay for it.
   sequential(*model, {questions.front()}, 2, log);
   const auto baseline = sequential(*model, questions, options.max_tokens, log);
