@@ -228,9 +228,19 @@ class Startup(unittest.TestCase):
         self.assertRegex(done.stderr, "error: " + broken + "/[a-z_]+\\.json: ")  # names the file at fault
 
 
+def requests_seen(server):
+    """Chat requests the server holds (queued or decoding) or has answered, from /metrics."""
+    total = 0
+    for line in server.get("/metrics")[1].splitlines():
+        if line.startswith(("vista_queue_depth ", "vista_running_sequences ",
+                            'vista_requests_total{endpoint="/v1/chat/completions"')):
+            total += int(float(line.split()[-1]))
+    return total
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_finishes_the_streams_in_flight(self):
-        server = Server("sigterm", "--max-batch", "1")
+        server = Server("sigterm", "--max-batch", "1", "--metrics")
         client = client_for(server)
         asked = (questions(16) * 2)[:16]  # one at a time: most wait in the queue when the signal comes
         results = [None] * len(asked)
@@ -239,7 +249,8 @@ class Shutdown(unittest.TestCase):
         def stream(k):
             pieces, reasons = [], []
             for chunk in client.chat.completions.create(model=server.model_id, messages=[user_message(*asked[k])],
-                                                        temperature=0, max_tokens=24, stream=True):
+                                                        temperature=0, max_tokens=256, stream=True,
+                                                        extra_body={"ignore_eos": True}):
                 first_chunk.set()
                 for choice in chunk.choices:
                     pieces.append(choice.delta.content or "")
@@ -250,6 +261,13 @@ class Shutdown(unittest.TestCase):
         for t in threads:
             t.start()
         self.assertTrue(first_chunk.wait(60))
+        # Every request must have reached the server before the signal: one still connecting would
+        # rightly be refused (503), which is not what this test is about. 16 x 256 tokens one at a
+        # time keep most of them queued meanwhile.
+        deadline = time.time() + 60
+        while requests_seen(server) < len(asked):
+            self.assertLess(time.time(), deadline, "the requests never all reached the server")
+            time.sleep(0.01)
         server.process.send_signal(signal.SIGTERM)
         for t in threads:
             t.join(120)
