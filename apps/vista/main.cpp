@@ -6,6 +6,7 @@
 #include <map>
 
 #include "apps/vista/commands.h"
+#include "util/allocator.h"
 #include "util/error.h"
 #include "util/threads.h"
 #include "util/torch_compat.h"
@@ -14,7 +15,9 @@ int main(int argc, char** argv) {
   // Progress and result lines must reach a pipe or log file as they happen.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"vista: LLaVA-style multimodal models with VISTA alignment objectives"};
-  app.set_version_flag("--version", [] { return "vista, built against " + vista::compat::build_summary(); });
+  app.set_version_flag("--version", [] {
+    return "vista, built against " + vista::compat::build_summary() + "; allocator: " + vista::allocator_name();
+  });
   app.require_subcommand(1);
   vista::app::GlobalOptions global;
   app.add_option("--threads", global.threads, "intra-op threads (0 = all cores)")->capture_default_str();
@@ -61,7 +64,7 @@ int main(int argc, char** argv) {
   try {
     vista::configure_threads(global.threads);
     vista::compat::set_tf32(global.tf32);
-    fmt::print(stderr, "vista: {}; device {}\n", vista::threads_summary(), global.device);
+    fmt::print(stderr, "vista: {}; device {}; {}\n", vista::threads_summary(), global.device, vista::allocator_name());
     for (auto* sub : app.get_subcommands()) {
       if (runners.count(sub)) return runners[sub](global);
       for (auto* nested : sub->get_subcommands())

@@ -15,6 +15,7 @@
 #include "io/json_file.h"
 #include "objectives/llava_objective.h"
 #include "train/data_stream.h"
+#include "train/optimizer_setup.h"
 #include "train/step_bench.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -54,9 +55,10 @@ StepTime timed_step(Bench& bench, DataStream& stream, int64_t batch, int64_t ima
                                  collated.pixel_values_BCHW};
   objectives::ObjectiveOptions objective;
   objective.vista_enabled = true;
-  bench.optimizer->zero_grad();
+  release_gradients(*bench.optimizer);
   const auto terms = objectives::llava_objective(*bench.model, mb, objective);
   terms.total.backward();
+  zero_missing_gradients(*bench.optimizer);
   torch::nn::utils::clip_grad_norm_(bench.trainable, bench.clip_norm);
   bench.optimizer->step();
   if (!std::isfinite(terms.total.item<double>())) fail("bench input: non-finite loss");

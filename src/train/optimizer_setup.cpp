@@ -53,6 +53,19 @@ std::string piece_key(const std::string& name, int64_t start) { return name + "@
 
 }  // namespace
 
+void release_gradients(torch::optim::Optimizer& optimizer) {
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
+}
+
+void zero_missing_gradients(torch::optim::Optimizer& optimizer) {
+  const auto& state = optimizer.state();
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params())
+      if (!p.grad().defined() && state.count(compat::optimizer_state_key(p)) > 0)
+        p.mutable_grad() = torch::zeros_like(p);
+}
+
 std::map<std::string, torch::Tensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
                                                          const std::vector<OptimizedSlice>& slices) {
   std::map<std::string, torch::Tensor> out;

@@ -39,6 +39,16 @@ struct ScheduledAdamW {
 ScheduledAdamW make_adamw(const std::vector<OptimizedSlice>& slices, const OptimSection& optim,
                           const std::vector<double>& lr_of_param = {});
 
+// Between steps the gradients are released rather than zeroed: zero_grad() on libtorch 1.13 keeps
+// one gradient tensor per trainable parameter allocated through the next forward, where the
+// activations peak. After backward, zero_missing_gradients gives every parameter the optimizer
+// has state for (so it was updated before) and that got no gradient this step a zero one: AdamW
+// then updates it from its moments, as after 1.13's zero_grad() and as DeepSpeed's flat-buffer
+// Adam of the reference does, on either libtorch (2.x's zero_grad() would leave it out) and after
+// a resume alike. A parameter never updated stays without a gradient.
+void release_gradients(torch::optim::Optimizer& optimizer);
+void zero_missing_gradients(torch::optim::Optimizer& optimizer);
+
 // "<name>@<start>.exp_avg" / ".exp_avg_sq" (flat) and ".step" for every slice that has state.
 std::map<std::string, torch::Tensor> adamw_state_tensors(torch::optim::AdamW& optimizer,
                                                          const std::vector<OptimizedSlice>& slices);

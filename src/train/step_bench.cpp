@@ -17,7 +17,9 @@
 #include "models/lora.h"
 #include "objectives/llava_objective.h"
 #include "train/op_profile.h"
+#include "train/optimizer_setup.h"
 #include "train/peer_bench.h"
+#include "util/allocator.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -86,7 +88,11 @@ namespace {
 struct StepTimes {
   double forward = 0, backward = 0, optimizer = 0, total = 0;
   int64_t tokens = 0;
+  // Live heap (tcmalloc's count) when each phase ends; 0 without tcmalloc.
+  double live_forward_mb = 0, live_backward_mb = 0, live_optimizer_mb = 0;
 };
+
+double live_heap_mb() { return static_cast<double>(vista::live_heap_bytes().value_or(0)) / (1024.0 * 1024.0); }
 
 StepTimes step(Bench& bench, bool vista_on) {
   vista::objectives::ObjectiveOptions options;
@@ -96,17 +102,20 @@ StepTimes step(Bench& bench, bool vista_on) {
   vista::objectives::ObjectiveTerms terms;
   {
     ProfilePhase phase("vista::forward");
-    bench.optimizer->zero_grad();
+    release_gradients(*bench.optimizer);
     terms = vista::objectives::llava_objective(*bench.model, bench.batch, options);
     terms.total.item<float>();  // forward finished (matters on GPU)
   }
   t.forward = seconds_since(start);
+  t.live_forward_mb = live_heap_mb();
   auto mark = Clock::now();
   {
     ProfilePhase phase("vista::backward");
     terms.total.backward();
+    zero_missing_gradients(*bench.optimizer);
   }
   t.backward = seconds_since(mark);
+  t.live_backward_mb = live_heap_mb();
   mark = Clock::now();
   {
     ProfilePhase phase("vista::optimizer");
@@ -114,6 +123,7 @@ StepTimes step(Bench& bench, bool vista_on) {
     bench.optimizer->step();
   }
   t.optimizer = seconds_since(mark);
+  t.live_optimizer_mb = live_heap_mb();
   t.total = seconds_since(start);
   t.tokens = terms.sequence_tokens;
   if (!std::isfinite(terms.total.item<double>())) vista::fail("bench: non-finite loss");
@@ -183,6 +193,12 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
     fmt::print(out, "{:<9} step {:.3f} s  (forward {:.3f}, backward {:.3f}, optimizer {:.3f})  {:.0f} tokens/s\n", name,
                med(*v, &StepTimes::total), med(*v, &StepTimes::forward), med(*v, &StepTimes::backward),
                med(*v, &StepTimes::optimizer), (*v)[0].tokens / med(*v, &StepTimes::total));
+  if (vista.back().live_forward_mb > 0)
+    fmt::print(out,
+               "live heap ({}) at the end of a CE+VISTA step's forward {:.0f} MB, backward {:.0f} MB, optimizer {:.0f} "
+               "MB\n",
+               vista::allocator_name(), vista.back().live_forward_mb, vista.back().live_backward_mb,
+               vista.back().live_optimizer_mb);
   fmt::print(out, "ratio ce+vista / ce: {:.4f}  (VISTA adds {:+.2f}%)\n", r.vista_step_s / r.ce_step_s,
              100.0 * (r.vista_step_s / r.ce_step_s - 1.0));
   {

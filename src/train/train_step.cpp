@@ -120,6 +120,7 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
     tokens += static_cast<int64_t>(global[kTokens]);
     aligned += static_cast<int64_t>(global[kAligned]);
   }
+  if (!in.parallel.distributed()) zero_missing_gradients(*in.optimizer.adamw);
   in.parallel.reduce_gradients();
   const double grad_norm = in.parallel.clip_gradients(c.optim.max_grad_norm);
   if (!std::isfinite(grad_norm))
@@ -127,7 +128,7 @@ StepMetrics train_step(StepInputs& in, int64_t step, double lr_factor) {
   in.optimizer.set_lr_factor(lr_factor);
   in.optimizer.adamw->step();
   if (in.parallel.distributed()) in.parallel.clear_gradients();
-  else in.optimizer.adamw->zero_grad();
+  else release_gradients(*in.optimizer.adamw);
   in.parallel.share_updated_parameters();
 
   const double n = static_cast<double>(accum);
