@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -3,7 +3,7 @@
 #include "apps/vista/commands.h"
 #include <filesystem>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/model_companions.h"
 #include "io/safetensors.h"
 #include "models/model_loading.h"
@@ -79,7 +79,7 @@ CommandRunner add_convert_command(CLI::App& app) {
     if (sources.template_name.empty()) {
       const std::string train_config = args->in + "/train_config.json";
       if (std::filesystem::exists(train_config)) {
-        const auto j = io::read_json_file(train_config);
+        const auto j = read_json_file(train_config);
         if (j.contains("data") && j["data"].contains("template")) sources.template_name = j["data"]["template"].get<std::string>();
       }
       if (sources.template_name.empty()) sources.template_name = config.text.family == "llama" ? "vicuna_v1" : "phi";

@@ -8,8 +8,8 @@
 #include "apps/vista/commands.h"
 #include "util/allocator.h"
 #include "util/error.h"
-#include "util/threads.h"
-#include "util/torch_compat.h"
+#include "runtime/threads.h"
+#include "runtime/torch_compat.h"
 
 int main(int argc, char** argv) {
   // Progress and result lines must reach a pipe or log file as they happen.

@@ -10,7 +10,7 @@
 #include "demo/arms.h"
 #include "demo/study_report.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 #include "viz/line_plot.h"
 
 namespace vista::demo {

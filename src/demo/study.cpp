@@ -9,7 +9,7 @@
 #include "demo/arms.h"
 #include "demo/study_report.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::demo {
 

@@ -11,7 +11,7 @@
 #include <functional>
 
 #include "util/error.h"
-#include "util/torch_compat.h"
+#include "runtime/torch_compat.h"
 
 namespace vista::dist {
 

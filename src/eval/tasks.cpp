@@ -17,7 +17,7 @@
 #include "eval/metrics/pope.h"
 #include "eval/metrics/scienceqa.h"
 #include "inference/answer.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "util/error.h"
 
 namespace vista::eval {
@@ -85,7 +85,7 @@ std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
   } else if (o.task == "scienceqa") {
     const auto file = (dir / "llava_test_CQM-A.json").string();
     if (images.empty()) images = fs::exists(dir / "images" / "test") ? (dir / "images" / "test").string() : (dir / "../images").string();
-    const auto questions = io::read_json_file(file);
+    const auto questions = read_json_file(file);
     if (!questions.is_array()) fail("{}: expected a JSON array of questions", file);
     for (size_t i = 0; i < questions.size(); ++i) {
       const auto& q = questions[i];

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "util/error.h"
 
 namespace vista::image {
@@ -15,7 +15,7 @@ int64_t positive_integer(const nlohmann::json& v, const std::string& source, con
   return v.get<int64_t>();
 }
 
-std::array<double, 3> triple(const io::JsonFields& fields, const std::string& key) {
+std::array<double, 3> triple(const JsonFields& fields, const std::string& key) {
   const auto& v = fields.raw().at(key);
   if (v.is_number()) return {v.get<double>(), v.get<double>(), v.get<double>()};
   if (!v.is_array() || v.size() != 3)
@@ -30,7 +30,7 @@ std::array<double, 3> triple(const io::JsonFields& fields, const std::string& ke
 
 // "size": {"shortest_edge": N} | {"height": H, "width": W} | N (legacy: shortest edge for CLIP,
 // square for SigLIP, as get_size_dict reads it).
-void read_size(const io::JsonFields& fields, ImageProcessorConfig& cfg) {
+void read_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
   const auto& v = fields.raw().at("size");
   const std::string& src = fields.source();
   if (v.is_number()) {
@@ -57,7 +57,7 @@ void read_size(const io::JsonFields& fields, ImageProcessorConfig& cfg) {
   fail("{}: field 'size' must hold 'shortest_edge' or 'height' and 'width', got {}", src, v.dump());
 }
 
-void read_crop_size(const io::JsonFields& fields, ImageProcessorConfig& cfg) {
+void read_crop_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
   const auto& v = fields.raw().at("crop_size");
   const std::string& src = fields.source();
   if (v.is_number()) {
@@ -73,7 +73,7 @@ void read_crop_size(const io::JsonFields& fields, ImageProcessorConfig& cfg) {
 }  // namespace
 
 ImageProcessorConfig parse_processor_config(const nlohmann::json& config, const std::string& source) {
-  const io::JsonFields fields(config, source);
+  const JsonFields fields(config, source);
   ImageProcessorConfig cfg;
   cfg.source = source;
   const std::string type = fields.string_or("image_processor_type", "CLIPImageProcessor");
@@ -114,7 +114,7 @@ ImageProcessorConfig parse_processor_config(const nlohmann::json& config, const 
 }
 
 ImageProcessorConfig load_processor_config(const std::string& path) {
-  return parse_processor_config(io::read_json_file(path), path);
+  return parse_processor_config(read_json_file(path), path);
 }
 
 }  // namespace vista::image

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/model_companions.h"
 #include "util/error.h"
 
@@ -28,7 +28,7 @@ Found template_from_folders(const std::string& model_dir, const std::string& tok
     if (dir.empty()) continue;
     const auto path = (fs::path(dir) / "tokenizer_config.json").string();
     if (!fs::exists(path)) continue;
-    const auto config = io::read_json_file(path);
+    const auto config = read_json_file(path);
     if (!config.is_object() || !config.contains("chat_template")) continue;
     const auto& chat = config["chat_template"];
     if (!chat.is_string()) fail("{}: field 'chat_template' must be a string, got {}", path, chat.type_name());

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 
 namespace vista::io {
 

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "util/error.h"
 
 namespace vista::io {

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "util/torch_compat.h"
+#include "runtime/torch_compat.h"
 
 namespace vista::models {
 

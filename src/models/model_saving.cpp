@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/safetensors.h"
 #include "models/model_loading.h"
 #include "util/error.h"
@@ -122,13 +122,14 @@ void save_multimodal(MultimodalLMImpl& model, const std::string& out_dir, const 
   }
   const fs::path out(out_dir);
   io::save_safetensors((out / "model.safetensors").string(), state, {{"format", "pt"}});
-  io::write_json_file((out / "config.json").string(), config_json(config, vision, options.layout, vocab, image_token, pad_token));
+  write_json_file((out / "config.json").string(),
+                  config_json(config, vision, options.layout, vocab, image_token, pad_token));
   if (options.layout == io::Layout::kOfficialLlava) {
     const auto tower_dir = out / "vision_tower";
     fs::create_directories(tower_dir);
     io::save_safetensors((tower_dir / "model.safetensors").string(), export_state(*model.vision_tower, {}),
                          {{"format", "pt"}});
-    io::write_json_file((tower_dir / "config.json").string(), vision_config_json(vision));
+    write_json_file((tower_dir / "config.json").string(), vision_config_json(vision));
   }
 }
 

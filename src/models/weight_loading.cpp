@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "util/error.h"
 
 namespace vista::models {
@@ -21,7 +21,7 @@ CheckpointReader CheckpointReader::open(const std::string& dir) {
   if (fs::exists(single)) {
     shard_names.push_back("model.safetensors");
   } else if (fs::exists(index)) {
-    const auto json = io::read_json_file(index.string());
+    const auto json = read_json_file(index.string());
     if (!json.contains("weight_map") || !json["weight_map"].is_object())
       fail("{}: missing object field 'weight_map'", index.string());
     std::set<std::string> unique;

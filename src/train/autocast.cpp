@@ -1,6 +1,6 @@
 #include "train/autocast.h"
 
-#include "util/torch_compat.h"
+#include "runtime/torch_compat.h"
 
 namespace vista::train {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/safetensors.h"
 #include "models/model_loading.h"
 #include "models/model_saving.h"
@@ -137,7 +137,7 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
   if (!fs::exists(state_path)) return fmt::format("{} is missing (the checkpoint was not finished)", state_path.string());
   nlohmann::json state;
   try {
-    state = io::read_json_file(state_path.string());
+    state = read_json_file(state_path.string());
   } catch (const Error& e) {
     return std::string(e.what());
   }
@@ -159,7 +159,7 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
 
 TrainerState read_trainer_state(const std::string& dir) {
   const auto path = (fs::path(dir) / kStateFile).string();
-  const io::JsonFields f(io::read_json_file(path), path);
+  const JsonFields f(read_json_file(path), path);
   TrainerState s;
   s.step = f.integer("step");
   s.epoch = f.integer("epoch");
@@ -190,7 +190,7 @@ void restore_rng(const std::string& dir) {
 
 void restore_optimizer(const std::string& dir, torch::optim::AdamW& optimizer, const std::vector<OptimizedSlice>& slices) {
   const auto state_path = (fs::path(dir) / kStateFile).string();
-  const auto json = io::read_json_file(state_path);
+  const auto json = read_json_file(state_path);
   if (!json.contains("optimizer_shards") && fs::exists(fs::path(dir) / "optimizer.pt")) {
     // Checkpoints written before optimizer state was kept by name (one process only).
     try {

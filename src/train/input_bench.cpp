@@ -12,13 +12,13 @@
 #include "data/collate.h"
 #include "data/example_loader.h"
 #include "data/shapes.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "objectives/llava_objective.h"
 #include "train/data_stream.h"
 #include "train/optimizer_setup.h"
 #include "train/step_bench.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::train {
 
@@ -86,12 +86,12 @@ nlohmann::json InputBenchResult::to_json() const {
 }
 
 InputBenchResult bench_input_pipeline(const std::string& path, const InputBenchOptions& options, std::ostream& out) {
-  auto raw = io::read_json_file(path);
+  auto raw = read_json_file(path);
   if (options.image_px > 0) {
     if (!raw.contains("vision") || !raw["vision"].is_object()) fail("{}: field 'vision' must be an object", path);
     raw["vision"]["image_size"] = options.image_px;
   }
-  const io::JsonFields cfg(raw, path);
+  const JsonFields cfg(raw, path);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(cfg.integer_or("threads", 0));
   configure_threads(threads);
   InputBenchResult r;

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "io/content_hash.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/safetensors.h"
 #include "train/model_setup.h"
 #include "util/error.h"
@@ -72,22 +72,25 @@ void write_adapter_checkpoint(const std::string& dir, const StageParameters& tra
   for (size_t i = 0; i < trainables.names.size(); ++i) tensors[trainables.names[i]] = trainables.all[i].detach();
   io::save_safetensors((fs::path(dir) / kAdapterWeights).string(), tensors, {{"format", "pt"}});
   const auto o = lora_options(c);
-  io::write_json_file((fs::path(dir) / kAdapterConfig).string(),
-                      {{"format", "vista-lora"},
-                       {"r", o.r},
-                       {"alpha", o.alpha},
-                       {"dropout", o.dropout},
-                       {"targets", o.targets},
-                       {"base", {{"path", c.model.path}, {"vision_tower", c.model.vision_tower}, {"llm", c.model.llm},
-                                 {"projector_init", c.model.projector_init}, {"files", base_weight_files(c)},
-                                 {"content_hash", base_hash}}}});
+  write_json_file((fs::path(dir) / kAdapterConfig).string(), {{"format", "vista-lora"},
+                                                              {"r", o.r},
+                                                              {"alpha", o.alpha},
+                                                              {"dropout", o.dropout},
+                                                              {"targets", o.targets},
+                                                              {"base",
+                                                               {{"path", c.model.path},
+                                                                {"vision_tower", c.model.vision_tower},
+                                                                {"llm", c.model.llm},
+                                                                {"projector_init", c.model.projector_init},
+                                                                {"files", base_weight_files(c)},
+                                                                {"content_hash", base_hash}}}});
 }
 
 bool is_adapter_checkpoint(const std::string& dir) { return fs::exists(fs::path(dir) / kAdapterConfig); }
 
 models::LoraOptions read_adapter_options(const std::string& dir) {
   const auto path = (fs::path(dir) / kAdapterConfig).string();
-  const io::JsonFields f(io::read_json_file(path), path);
+  const JsonFields f(read_json_file(path), path);
   models::LoraOptions o;
   o.r = f.integer("r");
   o.alpha = f.number("alpha");
@@ -99,7 +102,7 @@ models::LoraOptions read_adapter_options(const std::string& dir) {
 
 void load_adapter_checkpoint(const std::string& dir, models::MultimodalLMImpl& model, const std::string& base_hash) {
   const auto config_path = (fs::path(dir) / kAdapterConfig).string();
-  const io::JsonFields config(io::read_json_file(config_path), config_path);
+  const JsonFields config(read_json_file(config_path), config_path);
   const auto base = config.object("base");
   const auto recorded = base.string("content_hash");
   if (recorded != base_hash)
@@ -134,7 +137,7 @@ namespace {
 TrainConfig run_config(const std::string& dir) {
   for (const auto* name : {"train_config.json", "../../config.json", "../config.json"}) {
     const auto path = fs::path(dir) / name;
-    if (fs::exists(path)) return parse_train_config(io::read_json_file(path.string()));
+    if (fs::exists(path)) return parse_train_config(read_json_file(path.string()));
   }
   fail("{}: no train_config.json (nor the run's config.json above it) to rebuild the base model from", dir);
 }
@@ -159,7 +162,7 @@ models::MultimodalLM merge_adapter_model(const std::string& dir, torch::Device d
   const auto options = read_adapter_options(dir);
   const auto hash = base_content_hash(c);
   const auto config_path = (fs::path(dir) / kAdapterConfig).string();
-  const auto recorded = io::JsonFields(io::read_json_file(config_path), config_path).object("base").string("content_hash");
+  const auto recorded = JsonFields(read_json_file(config_path), config_path).object("base").string("content_hash");
   if (recorded != hash)
     fail("{}: these adapters were trained on a base with content hash {}, the base found now hashes to {}", dir,
          recorded, hash);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "util/error.h"
-#include "util/torch_compat.h"
+#include "runtime/torch_compat.h"
 
 namespace vista::train {
 

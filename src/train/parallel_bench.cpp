@@ -8,13 +8,13 @@
 #include <fstream>
 
 #include "dist/local_launcher.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "objectives/llava_objective.h"
 #include "train/data_parallel.h"
 #include "train/optimizer_setup.h"
 #include "train/step_bench.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::train {
 
@@ -28,12 +28,12 @@ std::string ParallelStepResult::to_json() const {
 }
 
 ParallelStepResult bench_parallel_step(const std::string& path, dist::Communicator* comm, int zero, int threads) {
-  auto json = io::read_json_file(path);
+  auto json = read_json_file(path);
   const int world = comm ? comm->world_size() : 1;
   const int64_t global = json.at("batch").at("samples").get<int64_t>();
   if (global % world != 0) fail("{}: batch.samples = {} does not split over {} ranks", path, global, world);
   json["batch"]["samples"] = global / world;
-  const io::JsonFields cfg(json, path);
+  const JsonFields cfg(json, path);
   configure_threads(threads);
   auto bench = build_bench(cfg);  // seed 0: every rank builds the same model
   torch::manual_seed(1000 + (comm ? comm->rank() : 0));  // ... and its own batch
@@ -105,7 +105,7 @@ std::string bench_data_parallel(const std::string& config_path, int nproc, int t
     if (const int rc = dist::launch_local_workers(launch); rc != 0) fail("ZeRO-{} workers failed (exit {})", zero, rc);
     std::vector<double> step_s, wait_s, rss, state;
     for (int r = 0; r < nproc; ++r) {
-      const auto rank = io::read_json_file(fmt::format("{}.rank{}", result_file, r));
+      const auto rank = read_json_file(fmt::format("{}.rank{}", result_file, r));
       step_s.push_back(rank.at("step_s").get<double>());
       wait_s.push_back(rank.at("comm_wait_s").get<double>());
       rss.push_back(rank.at("peak_rss_mb").get<double>());

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "losses/sea_infonce.h"
 #include "sea/label_file.h"
 #include "sea/labels.h"
@@ -19,7 +19,7 @@
 #include "sea/word_tokens.h"
 #include "train/step_bench.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::train {
 
@@ -37,7 +37,7 @@ std::string SeaBenchResult::to_json() const {
 
 SeaBenchResult bench_sea_step(const std::string& path, int threads_override, std::ostream& out,
                               const std::string& device_name, int64_t num_words) {
-  const io::JsonFields cfg(io::read_json_file(path), path);
+  const JsonFields cfg(read_json_file(path), path);
   configure_threads(threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0)));
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, threads_summary());
   auto bench = build_bench(cfg);

@@ -13,7 +13,7 @@
 #include <chrono>
 
 #include "io/hf_config.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "models/lora.h"
 #include "objectives/llava_objective.h"
 #include "train/op_profile.h"
@@ -21,7 +21,7 @@
 #include "train/peer_bench.h"
 #include "util/allocator.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::train {
 
@@ -43,7 +43,7 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-Bench build_bench(const vista::io::JsonFields& cfg) {
+Bench build_bench(const vista::JsonFields& cfg) {
   using namespace vista;
   io::LlavaConfig config;
   config.text = io::parse_decoder_config(cfg.object("llm"));
@@ -135,7 +135,7 @@ StepTimes step(Bench& bench, bool vista_on) {
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
                                  bool gradient_checkpointing, int64_t lora_r, const std::string& device_name,
                                  bool profile) {
-  const vista::io::JsonFields cfg(vista::io::read_json_file(path), path);
+  const vista::JsonFields cfg(vista::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "models/multimodal_lm.h"
 #include "objectives/llava_objective.h"
 
@@ -24,7 +24,7 @@ struct Bench {
   std::unique_ptr<torch::optim::AdamW> optimizer;
   double clip_norm = 1.0;
 };
-Bench build_bench(const io::JsonFields& config);
+Bench build_bench(const JsonFields& config);
 
 double median(std::vector<double> values);
 double peak_rss_mb();

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "util/error.h"
 
 namespace vista::train {
@@ -165,7 +165,7 @@ nlohmann::json preset(const std::string& name) {
 nlohmann::json load_config_json(const std::string& config_or_preset) {
   nlohmann::json config;
   if (std::filesystem::exists(config_or_preset)) {
-    config = io::read_json_file(config_or_preset);
+    config = read_json_file(config_or_preset);
     if (!config.is_object()) fail("{}: a training config must be a JSON object", config_or_preset);
     if (config.contains("preset")) {
       auto base = preset(config["preset"].get<std::string>());

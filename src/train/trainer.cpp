@@ -28,7 +28,7 @@
 #include "train/signal_guard.h"
 #include "train/train_step.h"
 #include "util/error.h"
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 namespace vista::train {
 

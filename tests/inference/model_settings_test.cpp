@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "inference/model_settings.h"
-#include "io/json_file.h"
+#include "util/json_file.h"
 #include "io/model_companions.h"
 #include "test_util.h"
 
@@ -19,7 +19,7 @@ io::LlavaConfig config_of(const std::string& family, const std::string& aspect) 
 }
 
 void write_chat_template(const std::string& dir, const std::string& chat_template) {
-  io::write_json_file(dir + "/tokenizer_config.json", {{"chat_template", chat_template}, {"model_max_length", 2048}});
+  write_json_file(dir + "/tokenizer_config.json", {{"chat_template", chat_template}, {"model_max_length", 2048}});
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ TEST(ModelSettings, FlagsOverrideAndTheTokenizerFolderIsTheFallback) {
 
 TEST(ModelSettings, AnUpstreamFolderGetsItsFamilysTemplateAndSaysSo) {
   TempDir dir;
-  io::write_json_file(dir.file("tokenizer_config.json"), {{"model_max_length", 2048}});
+  write_json_file(dir.file("tokenizer_config.json"), {{"model_max_length", 2048}});
   const auto phi = inference::resolve_model_settings(dir.path(), "", config_of("phi", "pad"), "", "");
   EXPECT_EQ(phi.tmpl.name, "phi");
   EXPECT_NE(phi.template_source.find("phi decoder"), std::string::npos) << phi.template_source;

@@ -3,6 +3,7 @@
 #include "test_util.h"
 
 using namespace vista::io;
+using vista::JsonFields;
 
 namespace {
 JsonFields fields(const std::string& text) { return JsonFields(nlohmann::json::parse(text), "cfg/config.json"); }

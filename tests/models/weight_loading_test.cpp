@@ -6,7 +6,7 @@
 #include "models/checkpointing.h"
 #include "models/model_loading.h"
 #include "test_util.h"
-#include "util/torch_compat.h"
+#include "runtime/torch_compat.h"
 
 using namespace vista::models;
 
@@ -87,7 +87,7 @@ TEST(WeightLoading, LlavaOfficialLayoutRoundTrips) {
 
 TEST(WeightLoading, UnresolvableVisionTowerListsPlacesTried) {
   TempDir dir;
-  auto config = vista::io::read_json_file(testdata("oracle_v1/llava_vista/model/config.json"));
+  auto config = vista::read_json_file(testdata("oracle_v1/llava_vista/model/config.json"));
   config["mm_vision_tower"] = "no/such/tower";
   write_file(dir.file("config.json"), config.dump());
   expect_error_containing([&] { load_multimodal(dir.path()); }, {"mm_vision_tower", "no/such/tower", "Tried:", "--vision-tower"});
@@ -98,7 +98,7 @@ TEST(WeightLoading, UnresolvableVisionTowerListsPlacesTried) {
 TEST(WeightLoading, TiedEmbeddingsLoadWithoutLmHeadWeight) {
   for (const std::string name : {"qwen2", "phi", "llama"}) {
     TempDir dir;
-    auto config = vista::io::read_json_file(testdata("oracle_v1/" + name + "/model/config.json"));
+    auto config = vista::read_json_file(testdata("oracle_v1/" + name + "/model/config.json"));
     config["tie_word_embeddings"] = true;
     write_file(dir.file("config.json"), config.dump());
     auto tensors = vista::io::load_safetensors(testdata("oracle_v1/" + name + "/model/model.safetensors"));

@@ -1,11 +1,12 @@
 #pragma once
-// JSON reading with errors that name the file, the field and what was expected.
+// JSON reading (part of the torch-free floor every library stands on) with errors that name the file, the field and
+// what was expected.
 #include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
 
-namespace vista::io {
+namespace vista {
 
 nlohmann::json read_json_file(const std::string& path);
 // Writes through a temporary file renamed into place, so a crash never leaves half a file.
@@ -36,4 +37,4 @@ class JsonFields {
   std::string source_;
 };
 
-}  // namespace vista::io
+}  // namespace vista

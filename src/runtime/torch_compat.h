@@ -81,7 +81,8 @@ inline at::ScalarType autocast_dtype(c10::DeviceType device) {
 #if VISTA_TORCH_AT_LEAST(2, 4)
   return at::autocast::get_autocast_dtype(device);
 #else
-  return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+  return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype()
+                                         : at::autocast::get_autocast_cpu_dtype();
 #endif
 }
 
@@ -124,13 +125,14 @@ inline bool fused_attention_available(const torch::Device& device) {
 
 // softmax(q k^T / sqrt(d) + mask) v through the fused kernel; callers check
 // fused_attention_available first. mask_B1TS is additive (0 / -inf-like), or undefined.
-inline torch::Tensor fused_attention(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
-                                     const torch::Tensor& mask_B1TS) {
+inline torch::Tensor fused_attention(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
+                                     const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS) {
 #if VISTA_TORCH_AT_LEAST(2, 1)
   // The additive mask is cast to q's dtype; an out-of-range float32 minimum would become -inf and a
   // fully masked row (left padding) NaN, so -inf maps to the dtype's lowest finite value.
-  const auto mask = mask_B1TS.defined() ? c10::optional<at::Tensor>(torch::nan_to_num(mask_B1TS.to(q_BHTD.scalar_type())))
-                                        : c10::nullopt;
+  const auto mask = mask_B1TS.defined()
+                        ? c10::optional<at::Tensor>(torch::nan_to_num(mask_B1TS.to(q_BHTD.scalar_type())))
+                        : c10::nullopt;
   return at::scaled_dot_product_attention(q_BHTD, k_BHSD, v_BHSD, mask, 0.0, false);
 #else
   (void)q_BHTD, (void)k_BHSD, (void)v_BHSD, (void)mask_B1TS;

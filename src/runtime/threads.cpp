@@ -1,4 +1,4 @@
-#include "util/threads.h"
+#include "runtime/threads.h"
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -21,8 +21,7 @@ int configure_threads(int requested) {
 }
 
 std::string threads_summary() {
-  return fmt::format("threads: {} intra-op, {} inter-op", at::get_num_threads(),
-                     at::get_num_interop_threads());
+  return fmt::format("threads: {} intra-op, {} inter-op", at::get_num_threads(), at::get_num_interop_threads());
 }
 
 }  // namespace vista

@@ -1,4 +1,4 @@
-#include "io/json_file.h"
+#include "util/json_file.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace vista::io {
+namespace vista {
 
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path);
@@ -25,9 +25,7 @@ JsonFields::JsonFields(nlohmann::json object, std::string source)
   if (!object_.is_object()) fail("{}: expected a JSON object, got {}", source_, object_.type_name());
 }
 
-bool JsonFields::has(const std::string& key) const {
-  return object_.contains(key) && !object_.at(key).is_null();
-}
+bool JsonFields::has(const std::string& key) const { return object_.contains(key) && !object_.at(key).is_null(); }
 
 const nlohmann::json& JsonFields::require(const std::string& key) const {
   if (!has(key)) fail("{}: missing required field '{}'", source_, key);
@@ -88,4 +86,4 @@ void write_json_file(const std::string& path, const nlohmann::json& json, int in
   std::filesystem::rename(tmp, path);
 }
 
-}  // namespace vista::io
+}  // namespace vista
