@@ -3,7 +3,6 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "models/generation.h"
 #include "models/model_saving.h"
 #include "util/error.h"
+#include "util/measure.h"
 #include "util/peer_process.h"
 
 namespace vista::inference {
@@ -32,11 +32,6 @@ namespace fs = std::filesystem;
 struct Prepared {
   torch::Tensor ids_1L, pixels_1CHW;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 std::vector<int64_t> generate(models::MultimodalLMImpl& model, const Prepared& p, int64_t tokens) {
   models::GenerationOptions options;
@@ -92,15 +87,10 @@ json bench_generate(const GenerationModel& m, const GenerateBenchOptions& o, std
     log << fmt::format("bench generate: vista request {}/{}: {:.3f} s\n", i + 1, prepared.size(), latencies.back());
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  json vista = {{"requests", prepared.size()},
-                {"tokens", tokens},
-                {"seconds", seconds},
-                {"tokens_per_s", static_cast<double>(tokens) / seconds},
-                {"p50_s", median(latencies)},
-                {"threads", at::get_num_threads()},
-                {"peak_rss_mb", static_cast<double>(usage.ru_maxrss) / 1024.0}};
+  json vista = {{"requests", prepared.size()}, {"tokens", tokens},
+                {"seconds", seconds},          {"tokens_per_s", static_cast<double>(tokens) / seconds},
+                {"p50_s", median(latencies)},  {"threads", at::get_num_threads()},
+                {"peak_rss_mb", peak_rss_mb()}};
   log << fmt::format("bench generate: vista {} requests x {} tokens: {:.1f} tokens/s\n", prepared.size(), o.max_tokens,
                      vista["tokens_per_s"].get<double>());
   json result = {{"bench", "generate"}, {"max_tokens", o.max_tokens}, {"vista", vista}};

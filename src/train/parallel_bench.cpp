@@ -14,6 +14,7 @@
 #include "train/optimizer_setup.h"
 #include "train/step_bench.h"
 #include "util/error.h"
+#include "util/measure.h"
 #include "runtime/threads.h"
 
 namespace vista::train {

@@ -3,13 +3,10 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <memory>
 
 #include "util/error.h"
+#include "util/measure.h"
 #include "util/peer_process.h"
 
 namespace vista::train {

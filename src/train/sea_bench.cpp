@@ -19,6 +19,7 @@
 #include "sea/word_tokens.h"
 #include "train/step_bench.h"
 #include "util/error.h"
+#include "util/measure.h"
 #include "runtime/threads.h"
 
 namespace vista::train {

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include "train/peer_bench.h"
 #include "util/allocator.h"
 #include "util/error.h"
+#include "util/measure.h"
 #include "runtime/threads.h"
 
 namespace vista::train {
@@ -31,17 +31,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;
-}
 
 Bench build_bench(const vista::JsonFields& cfg) {
   using namespace vista;

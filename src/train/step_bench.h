@@ -26,9 +26,6 @@ struct Bench {
 };
 Bench build_bench(const JsonFields& config);
 
-double median(std::vector<double> values);
-double peak_rss_mb();
-
 struct StepBenchResult {
   std::string name;
   double ce_step_s = 0, vista_step_s = 0, vista_term_s = 0, peak_rss_mb = 0;

@@ -1,0 +1,10 @@
+#pragma once
+// What the benches measure with: the median of repeated timings, and the process's peak RSS.
+#include <vector>
+
+namespace vista {
+
+double median(std::vector<double> values);
+double peak_rss_mb();  // the process's peak resident set so far, MB
+
+}  // namespace vista
