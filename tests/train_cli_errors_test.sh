@@ -14,7 +14,8 @@ expect_exit_2() {  # expect_exit_2 NEEDLE OVERRIDE...
   echo "ok: $* -> exit 2: $(grep -F -- "$needle" "$OUT/log" | head -1)"
 }
 for o in train.save_every=0 train.keep_last=0 train.epochs=0 train.max_steps=0 train.per_device_batch=0 \
-         train.grad_accum=0 train.log_every=0 optim.lr=0 optim.warmup_ratio=2 data.max_length=0; do
+         train.grad_accum=0 train.log_every=0 optim.lr=0 optim.warmup_ratio=2 data.max_length=0 \
+         data.loader_threads=-1 data.loader_threads=99999999 data.prefetch_batches=0; do
   expect_exit_2 "${o%%=*}" "$o"
 done
 # Values found by trying to crash it: an overflowing number (was an abort), a thread count that

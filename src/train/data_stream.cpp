@@ -20,11 +20,13 @@ DataStream::DataStream(const data::LlavaDataset& dataset, StreamOptions options,
   if (options_.loader_threads > 0) loader_ = std::make_unique<data::ExampleLoader>(dataset_, options_.loader_threads);
 }
 
-size_t DataStream::advance(Cursor& at) const {
+size_t DataStream::advance(Cursor& at, const Cursor* known) const {
   if (at.cursor >= static_cast<int64_t>(at.order.size())) {
     ++at.epoch;
     at.cursor = 0;
-    at.order = order_for(at.epoch);
+    // The loader's requests reached this epoch first: its order is already made (length grouping
+    // reads every record's length to make it).
+    at.order = known != nullptr && known->epoch == at.epoch ? known->order : order_for(at.epoch);
   }
   return static_cast<size_t>(at.order[static_cast<size_t>(at.cursor++)]);
 }
@@ -80,7 +82,7 @@ LocalMicroBatch DataStream::next(int rank, int world, int64_t per_rank) {
   Cursor at{position_.epoch, position_.cursor, {}};
   at.order.swap(order_);
   for (int64_t slot = 0; slot < slots; ++slot) {
-    const size_t index = advance(at);
+    const size_t index = advance(at, loader_ ? &ahead_ : nullptr);
     if (slot < first || slot >= first + per_rank) continue;
     const auto start = Clock::now();
     auto loaded = loader_ ? loader_->take() : data::load_example(dataset_, index);

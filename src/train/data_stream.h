@@ -71,8 +71,9 @@ class DataStream {
     bool operator==(const Layout& o) const { return rank == o.rank && world == o.world && per_rank == o.per_rank; }
   };
   std::vector<int64_t> order_for(int64_t epoch) const;
-  // The record index of the slot at `at`, advancing it (into the next epoch's order at the end).
-  size_t advance(Cursor& at) const;
+  // The record index of the slot at `at`, advancing it (into the next epoch's order at the end,
+  // taken from `known` when that cursor is already in that epoch).
+  size_t advance(Cursor& at, const Cursor* known = nullptr) const;
   // Requests this rank's samples of global micro-batches until `batches` are requested and not taken.
   void request_ahead(int64_t batches);
   std::string sequence_problem(const data::Example& example) const;

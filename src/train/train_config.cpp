@@ -252,6 +252,8 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_at_least<int64_t>("data.max_length", c.data.max_length, 1);
     require_finite_range("data.max_bad_fraction", c.data.max_bad_fraction, 0.0, 1.0, false, false);
     require_at_least<int64_t>("data.loader_threads", c.data.loader_threads, 0);
+    if (c.data.loader_threads > 64)
+      fail("config: data.loader_threads is {}, expected 0 (load in the step) to 64", c.data.loader_threads);
     require_at_least<int64_t>("data.prefetch_batches", c.data.prefetch_batches, 1);
   }
   {
