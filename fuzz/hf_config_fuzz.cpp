@@ -9,7 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto json = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return 0;
-  const vista::JsonFields fields(json, "fuzz config.json");
+  const vista::JsonNode fields(json, "fuzz config.json");
   for (int which = 0; which < 4; ++which) {
     try {
       if (which == 0) (void)vista::io::parse_decoder_config(fields);

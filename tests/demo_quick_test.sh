@@ -35,7 +35,7 @@ grep -qF -- "--score-sign must be -1 or 1" "$WORK/bad_sign.err" || fail "bad --s
 printf '{"image": "a.png", "text": "q"}\n' > "$WORK/bad_eval.jsonl"
 if "$VISTA" analyze contribution --model "$WORK/ce/stage2/final" --data "$WORK/bad_eval.jsonl" --images x \
      --out "$WORK/bad" 2> "$WORK/bad_eval.err"; then fail "contribution accepted a question without an answer"; fi
-grep -qF "bad_eval.jsonl:1: expected an object with string fields image, text and answer" "$WORK/bad_eval.err" \
+grep -qF "bad_eval.jsonl:1: field 'answer' is missing" "$WORK/bad_eval.err" \
   || fail "bad eval line not named: $(cat "$WORK/bad_eval.err")"
 # SEA's diagnostics on the SEA arm's stage-1 model print JSON with finite numbers.
 analyze() { "$VISTA" --threads 2 analyze "$@" --model "$WORK/ce_sea/stage1/final" --data "$WORK/data/pretrain.json" \

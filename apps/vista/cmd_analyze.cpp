@@ -201,25 +201,8 @@ struct ContributionArgs {
   int64_t limit = 16;
 };
 
-// Questions of an eval JSONL file (image, text, answer); where it records preamble_words, only
-// the questions without one, since the preambles are added here.
 std::vector<analysis::ContributionCase> read_cases(const ContributionArgs& a) {
-  std::ifstream in(a.data);
-  if (!in) fail("{}: cannot open", a.data);
-  std::vector<analysis::ContributionCase> cases;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line) && static_cast<int64_t>(cases.size()) < a.limit; ++number) {
-    if (line.empty()) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-      if (j.value("preamble_words", 0) != 0) continue;
-      cases.push_back({(fs::path(a.images) / j.at("image").get<std::string>()).string(),
-                       j.at("text").get<std::string>(), j.at("answer").get<std::string>()});
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}:{}: expected an object with string fields image, text and answer: {}", a.data, number, e.what());
-    }
-  }
+  auto cases = analysis::read_contribution_cases(a.data, a.images, a.limit);
   if (cases.empty()) fail("{}: no question without a preamble", a.data);
   return cases;
 }

@@ -1,6 +1,7 @@
 #include "analysis/contribution.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "data/dataset.h"
 #include "data/prompt_tokenizer.h"
@@ -8,8 +9,23 @@
 #include "image/tensor.h"
 #include "models/layers.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::analysis {
+
+std::vector<ContributionCase> read_contribution_cases(const std::string& eval_jsonl, const std::string& images,
+                                                      int64_t limit) {
+  std::vector<ContributionCase> cases;
+  for (const auto& line : read_jsonl_file(eval_jsonl)) {
+    if (static_cast<int64_t>(cases.size()) >= limit) break;
+    const JsonNode question(line.value, line.where);
+    if (question.integer_or("preamble_words", 0) != 0) continue;
+    cases.push_back({(std::filesystem::path(images) / question.string("image")).string(), question.string("text"),
+                     question.string("answer")});
+  }
+  return cases;
+}
 
 namespace {
 

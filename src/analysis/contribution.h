@@ -20,6 +20,11 @@ struct ContributionCase {
   std::string image_path, question, answer;
 };
 
+// Up to `limit` questions of an eval JSON-lines file (fields image, text, answer) that carry no
+// preamble of their own (preamble_words absent or 0): the measurement adds its own preambles.
+std::vector<ContributionCase> read_contribution_cases(const std::string& eval_jsonl, const std::string& images,
+                                                      int64_t limit);
+
 struct ContributionOptions {
   std::vector<int64_t> preamble_words = {0, 32, 96, 256};
   data::Template tmpl;

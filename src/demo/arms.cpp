@@ -16,8 +16,11 @@
 #include "sea/labelling.h"
 #include "sea/word_list.h"
 #include "train/lora_setup.h"
+#include "train/metrics_log.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::demo {
 
@@ -40,13 +43,11 @@ std::string normalize(std::string s) {
 
 std::vector<std::pair<double, double>> read_curve(const std::string& metrics, const std::string& field) {
   std::vector<std::pair<double, double>> out;
-  std::ifstream in(metrics);
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;
+  for (const auto& line : train::read_metrics_records(metrics)) {
+    const JsonNode record(line.value, line.where);
     // Alignment numbers of text-only batches are not measurements: skip them.
-    if (field != "ce" && j.value("aligned", int64_t{1}) == 0) continue;
-    out.emplace_back(j["step"].get<double>(), j[field].get<double>());
+    if (field != "ce" && record.integer_or("aligned", 1) == 0) continue;
+    out.emplace_back(record.number("step"), record.number(field));
   }
   return out;
 }
@@ -199,12 +200,11 @@ ArmResult run_arm(const ArmSpec& spec, const Ingredients& in, const ArmRecipe& r
   inference::Answerer answerer(*model, tok, data::get_template("vicuna_v1"), processor, image::AspectMode::kPad);
   std::vector<inference::Question> questions;
   std::vector<nlohmann::json> items;
-  std::ifstream eval(in.files.eval_jsonl);
-  for (std::string line; std::getline(eval, line);) {
-    const auto j = nlohmann::json::parse(line);
-    items.push_back(j);
-    questions.push_back({j["question_id"], (fs::path(in.files.images) / j["image"].get<std::string>()).string(),
-                         j["text"].get<std::string>()});
+  for (const auto& line : read_jsonl_file(in.files.eval_jsonl)) {
+    const JsonNode question(line.value, line.where);
+    items.push_back(line.value);
+    questions.push_back({question.at("question_id").raw(),
+                         (fs::path(in.files.images) / question.string("image")).string(), question.string("text")});
   }
   const auto answers = answerer.answer(questions, {8, 16});
   std::ofstream out(arm_dir / "answers.jsonl");

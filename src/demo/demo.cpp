@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 int run_demo(const DemoOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  configure_threads(o.threads);
   fmt::print("vista demo: {} ; work folder {}{}\n", threads_summary(), o.work_dir, o.quick ? " (quick)" : "");
   IngredientOptions ingredients;
   ingredients.work_dir = o.work_dir;

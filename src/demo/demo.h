@@ -13,7 +13,7 @@ struct DemoOptions {
   std::string tokenizer_dir;  // default: testdata/tokenizers/mistral7b of the source tree
   bool quick = false;         // a few steps of everything (the end-to-end test)
   uint64_t seed = 0;
-  int threads = 0;
+  int threads = 0;            // each training run's train.threads; the process's pool is the caller's (main: --threads)
   bool lora = false;          // stage 2 with LoRA adapters (r 16) instead of full finetuning
   std::string device = "cpu";  // where both stages train and the answers are generated
 };

@@ -17,7 +17,6 @@ namespace fs = std::filesystem;
 
 int run_study(const StudyOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  configure_threads(o.threads);
   if (o.seeds < 1) fail("study: --seeds must be at least 1, got {}", o.seeds);
   if (o.preambles.empty()) fail("study: --preambles needs at least one length");
   const auto arms = parse_arms(o.arms);

@@ -15,7 +15,7 @@ struct StudyOptions {
   std::vector<int64_t> preambles = {0, 32, 96, 256};
   bool distractors = true;  // preambles that name colours, shapes and places the image does not show
   bool quick = false;       // a few steps of everything (the end-to-end test)
-  int threads = 0;
+  int threads = 0;          // each training run's train.threads; the process's pool is the caller's (main: --threads)
   std::string device = "cpu";
 };
 

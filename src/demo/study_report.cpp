@@ -185,18 +185,9 @@ void write_study_report(const std::string& work_dir, const StudyRuns& runs, cons
                   "in cosine arms: cosine, higher = closer), first seed");
 
   // Contribution and heatmaps from each arm's first-seed model.
-  std::vector<analysis::ContributionCase> cases;
+  const auto cases = analysis::read_contribution_cases(in.files.eval_jsonl, in.files.images, 12);
   std::vector<std::string> heat_images;
-  {
-    std::ifstream eval(in.files.eval_jsonl);
-    for (std::string line; std::getline(eval, line) && cases.size() < 12;) {
-      const auto j = nlohmann::json::parse(line);
-      if (j.value("preamble_words", 0) != 0) continue;
-      const auto image = (fs::path(in.files.images) / j["image"].get<std::string>()).string();
-      cases.push_back({image, j["text"].get<std::string>(), j["answer"].get<std::string>()});
-      if (heat_images.size() < 2) heat_images.push_back(image);
-    }
-  }
+  for (size_t i = 0; i < std::min<size_t>(2, cases.size()); ++i) heat_images.push_back(cases[i].image_path);
   std::vector<analysis::ContributionCurve> curves;
   std::vector<std::vector<viz::HeatmapPanel>> heat(heat_images.size());
   nlohmann::json contribution = nlohmann::json::array();

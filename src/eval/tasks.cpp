@@ -17,8 +17,9 @@
 #include "eval/metrics/pope.h"
 #include "eval/metrics/scienceqa.h"
 #include "inference/answer.h"
-#include "util/json_file.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::eval {
 
@@ -33,28 +34,6 @@ struct TaskItem {
   std::string recorded;  // the "prompt" field written to the answers file, as the official script writes it
   nlohmann::json extra;  // ground truth etc.
 };
-
-std::vector<nlohmann::json> read_jsonl_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open question file", path);
-  std::vector<nlohmann::json> out;
-  size_t line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}: line {}: invalid JSON: {}", path, line_no, e.what());
-    }
-  }
-  return out;
-}
-
-std::string field(const nlohmann::json& j, const char* name, const std::string& where) {
-  if (!j.contains(name) || !j[name].is_string()) fail("{}: field '{}' must be a string", where, name);
-  return j[name].get<std::string>();
-}
 
 std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
   std::vector<TaskItem> items;
@@ -71,39 +50,36 @@ std::vector<TaskItem> load_items(const TaskOptions& o, std::string& images) {
     const auto file = dir / task->second.first;
     if (images.empty())
       images = fs::exists(dir / task->second.second) ? (dir / task->second.second).string() : (dir / "../images").string();
-    size_t n = 0;
-    for (const auto& q : read_jsonl_file(file.string())) {
-      const auto where = fmt::format("{}: line {}", file.string(), ++n);
+    for (const auto& line : read_jsonl_file(file.string())) {
+      const JsonNode question = JsonNode(line.value, line.where).expect_object();
       TaskItem item;
-      if (!q.contains("question_id")) fail("{}: missing field 'question_id'", where);
-      item.question_id = q["question_id"];
-      item.prompt = item.recorded = field(q, "text", where);
-      if (q.contains("image")) item.image = (fs::path(images) / field(q, "image", where)).string();
-      item.extra = q;
+      item.question_id = question.at("question_id").raw();
+      item.prompt = item.recorded = question.string("text");
+      if (question.contains("image")) item.image = (fs::path(images) / question.string("image")).string();
+      item.extra = line.value;
       items.push_back(item);
     }
   } else if (o.task == "scienceqa") {
     const auto file = (dir / "llava_test_CQM-A.json").string();
     if (images.empty()) images = fs::exists(dir / "images" / "test") ? (dir / "images" / "test").string() : (dir / "../images").string();
-    const auto questions = read_json_file(file);
-    if (!questions.is_array()) fail("{}: expected a JSON array of questions", file);
+    const JsonNode questions = JsonNode::owning(read_json_file(file), file);
+    questions.as_array();
     for (size_t i = 0; i < questions.size(); ++i) {
-      const auto& q = questions[i];
-      const auto where = fmt::format("{}: question {}", file, i);
-      if (!q.contains("conversations") || !q["conversations"].is_array() || q["conversations"].empty())
-        fail("{}: field 'conversations' must be a non-empty list", where);
+      const JsonNode q = questions.at(i);
+      const JsonNode conversations = q.at("conversations");
+      if (conversations.as_array().empty()) conversations.fail("expected a non-empty list");
       // model_vqa_science.py: strip <image>, then --single-pred-prompt's instruction.
-      std::string qs = field(q["conversations"][0], "value", where);
+      std::string qs = conversations.at(0).string("value");
       for (size_t p; (p = qs.find("<image>")) != std::string::npos;) qs.erase(p, 7);
       qs = qs.substr(qs.find_first_not_of(" \n"));
       qs = qs.substr(0, qs.find_last_not_of(" \n") + 1);
       const std::string instruction = "Answer with the option's letter from the given choices directly.";
       if (qs.find(instruction) == std::string::npos) qs += "\n" + instruction;
       TaskItem item;
-      item.question_id = field(q, "id", where);
+      item.question_id = q.string("id");
       item.prompt = item.recorded = qs;
       if (q.contains("image")) {
-        item.image = (fs::path(images) / field(q, "image", where)).string();
+        item.image = (fs::path(images) / q.string("image")).string();
         item.recorded = "<image>\n" + qs;  // eval_science_qa.py reads it to tell IMG questions apart
       }
       items.push_back(item);
@@ -141,13 +117,9 @@ void merge_in_question_order(const std::string& answers, const std::vector<std::
                              const std::vector<TaskItem>& items) {
   std::map<std::string, std::string> line_of;
   for (const auto& file : parts_and(answers, parts)) {
-    std::ifstream in(file);
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty()) continue;
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("question_id")) fail("{}: a line is not an answer record: {}", file, line);
-      line_of.emplace(key(j["question_id"]), line);
-    }
+    if (!fs::exists(file)) continue;  // a rank without questions wrote no part
+    for (const auto& line : read_jsonl_file(file))
+      line_of.emplace(key(JsonNode(line.value, line.where).at("question_id").raw()), line.text);
   }
   const auto tmp = answers + ".tmp";
   {

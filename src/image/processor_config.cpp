@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "util/error.h"
 
 namespace vista::image {
@@ -15,14 +16,14 @@ int64_t positive_integer(const nlohmann::json& v, const std::string& source, con
   return v.get<int64_t>();
 }
 
-std::array<double, 3> triple(const JsonFields& fields, const std::string& key) {
+std::array<double, 3> triple(const JsonNode& fields, const std::string& key) {
   const auto& v = fields.raw().at(key);
   if (v.is_number()) return {v.get<double>(), v.get<double>(), v.get<double>()};
   if (!v.is_array() || v.size() != 3)
-    fail("{}: field '{}' must be a number or a list of 3 numbers, got {}", fields.source(), key, v.dump());
+    fail("{}: field '{}' must be a number or a list of 3 numbers, got {}", fields.location(), key, v.dump());
   std::array<double, 3> out{};
   for (size_t i = 0; i < 3; ++i) {
-    if (!v[i].is_number()) fail("{}: field '{}[{}]' must be a number, got {}", fields.source(), key, i, v[i].dump());
+    if (!v[i].is_number()) fail("{}: field '{}[{}]' must be a number, got {}", fields.location(), key, i, v[i].dump());
     out[i] = v[i].get<double>();
   }
   return out;
@@ -30,9 +31,9 @@ std::array<double, 3> triple(const JsonFields& fields, const std::string& key) {
 
 // "size": {"shortest_edge": N} | {"height": H, "width": W} | N (legacy: shortest edge for CLIP,
 // square for SigLIP, as get_size_dict reads it).
-void read_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
+void read_size(const JsonNode& fields, ImageProcessorConfig& cfg) {
   const auto& v = fields.raw().at("size");
-  const std::string& src = fields.source();
+  const std::string& src = fields.location();
   if (v.is_number()) {
     const int64_t n = positive_integer(v, src, "size");
     cfg.resize_shortest_edge = cfg.kind == ProcessorKind::kClip;
@@ -57,9 +58,9 @@ void read_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
   fail("{}: field 'size' must hold 'shortest_edge' or 'height' and 'width', got {}", src, v.dump());
 }
 
-void read_crop_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
+void read_crop_size(const JsonNode& fields, ImageProcessorConfig& cfg) {
   const auto& v = fields.raw().at("crop_size");
-  const std::string& src = fields.source();
+  const std::string& src = fields.location();
   if (v.is_number()) {
     cfg.crop_height = cfg.crop_width = positive_integer(v, src, "crop_size");
     return;
@@ -73,7 +74,7 @@ void read_crop_size(const JsonFields& fields, ImageProcessorConfig& cfg) {
 }  // namespace
 
 ImageProcessorConfig parse_processor_config(const nlohmann::json& config, const std::string& source) {
-  const JsonFields fields(config, source);
+  const JsonNode fields(config, source);
   ImageProcessorConfig cfg;
   cfg.source = source;
   const std::string type = fields.string_or("image_processor_type", "CLIPImageProcessor");

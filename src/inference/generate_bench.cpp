@@ -18,6 +18,8 @@
 #include "models/generation.h"
 #include "models/model_saving.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 #include "util/measure.h"
 #include "util/peer_process.h"
 
@@ -45,19 +47,10 @@ std::vector<int64_t> generate(models::MultimodalLMImpl& model, const Prepared& p
 }  // namespace
 
 std::vector<Question> read_bench_questions(const std::string& path, const std::string& images, int64_t requests) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open", path);
   std::vector<Question> all;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    try {
-      const auto j = json::parse(line);
-      all.push_back({fmt::format("{}", number), images + "/" + j.at("image").get<std::string>(),
-                     j.at("text").get<std::string>()});
-    } catch (const json::exception& e) {
-      fail("{}:{}: expected an object with string fields image and text: {}", path, number, e.what());
-    }
+  for (const auto& line : read_jsonl_file(path)) {
+    const JsonNode question(line.value, line.where);
+    all.push_back({fmt::format("{}", line.line), images + "/" + question.string("image"), question.string("text")});
   }
   if (all.empty()) fail("{}: no questions", path);
   std::vector<Question> out;

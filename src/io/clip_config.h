@@ -32,6 +32,6 @@ struct ClipModelConfig {
 
 // model_type "clip" with text_config and vision_config; missing optional fields take
 // transformers' CLIPTextConfig defaults.
-ClipModelConfig parse_clip_model_config(const JsonFields& fields);
+ClipModelConfig parse_clip_model_config(const JsonNode& fields);
 
 }  // namespace vista::io

@@ -6,8 +6,8 @@ namespace vista::io {
 
 namespace {
 
-void require_positive(const JsonFields& f, const char* key, int64_t value) {
-  if (value <= 0) fail("{}: field '{}' must be positive, got {}", f.source(), key, value);
+void require_positive(const JsonNode& f, const char* key, int64_t value) {
+  if (value <= 0) fail("{}: field '{}' must be positive, got {}", f.location(), key, value);
 }
 
 }  // namespace
@@ -53,19 +53,19 @@ nlohmann::json vision_config_json(const VisionConfig& c) {
           {"layer_norm_eps", c.layer_norm_eps}, {"hidden_act", c.hidden_act}};
 }
 
-JsonFields read_config(const std::string& model_dir) {
+JsonNode read_config(const std::string& model_dir) {
   const std::string path = model_dir + "/config.json";
-  return JsonFields(read_json_file(path), path);
+  return JsonNode::owning(read_json_file(path), path).expect_object();
 }
 
-DecoderConfig parse_decoder_config(const JsonFields& f) {
+DecoderConfig parse_decoder_config(const JsonNode& f) {
   DecoderConfig c;
   c.model_type = f.string("model_type");
   if (c.model_type == "llama" || c.model_type == "llava_llama") c.family = "llama";
   else if (c.model_type == "qwen2") c.family = "qwen2";
   else if (c.model_type == "phi") c.family = "phi";
   else
-    fail("{}: field 'model_type' is '{}', expected one of llama, llava_llama, qwen2, phi", f.source(), c.model_type);
+    fail("{}: field 'model_type' is '{}', expected one of llama, llava_llama, qwen2, phi", f.location(), c.model_type);
   const bool phi = c.family == "phi";
   c.vocab_size = f.integer("vocab_size");
   c.hidden_size = f.integer("hidden_size");
@@ -80,15 +80,15 @@ DecoderConfig parse_decoder_config(const JsonFields& f) {
   require_positive(f, "num_attention_heads", c.num_attention_heads);
   require_positive(f, "num_key_value_heads", c.num_key_value_heads);
   if (c.hidden_size % c.num_attention_heads != 0)
-    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", f.source(), c.hidden_size,
+    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", f.location(), c.hidden_size,
          c.num_attention_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", f.source(),
-         c.num_attention_heads, c.num_key_value_heads);
+    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", f.location(), c.num_attention_heads,
+         c.num_key_value_heads);
   c.head_dim = f.integer_or("head_dim", c.hidden_size / c.num_attention_heads);
   if (c.head_dim * c.num_attention_heads != c.hidden_size)
-    fail("{}: head_dim {} x num_attention_heads {} != hidden_size {} (not supported)", f.source(),
-         c.head_dim, c.num_attention_heads, c.hidden_size);
+    fail("{}: head_dim {} x num_attention_heads {} != hidden_size {} (not supported)", f.location(), c.head_dim,
+         c.num_attention_heads, c.hidden_size);
   c.max_position_embeddings = f.integer_or("max_position_embeddings", 2048);
   c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6);
   c.layer_norm_eps = f.number_or("layer_norm_eps", 1e-5);
@@ -104,28 +104,29 @@ DecoderConfig parse_decoder_config(const JsonFields& f) {
     c.qkv_bias = c.output_bias = c.lm_head_bias = true;
     c.partial_rotary_factor = f.number_or("partial_rotary_factor", 0.5);
     if (c.partial_rotary_factor <= 0.0 || c.partial_rotary_factor > 1.0)
-      fail("{}: field 'partial_rotary_factor' must be in (0, 1], got {}", f.source(), c.partial_rotary_factor);
+      fail("{}: field 'partial_rotary_factor' must be in (0, 1], got {}", f.location(), c.partial_rotary_factor);
     if (f.boolean_or("qk_layernorm", false))
       fail("{}: field 'qk_layernorm' is true; no released phi checkpoint uses it and transformers 4.40 cannot run it",
-           f.source());
+           f.location());
   }
   c.hidden_act = f.string_or("hidden_act", phi ? "gelu_new" : "silu");
   if (!phi && c.hidden_act != "silu")
-    fail("{}: field 'hidden_act' is '{}', only 'silu' is supported for {}", f.source(), c.hidden_act, c.model_type);
+    fail("{}: field 'hidden_act' is '{}', only 'silu' is supported for {}", f.location(), c.hidden_act, c.model_type);
   if (phi && c.hidden_act != "gelu_new" && c.hidden_act != "gelu" && c.hidden_act != "gelu_pytorch_tanh")
-    fail("{}: field 'hidden_act' is '{}', expected gelu_new, gelu or gelu_pytorch_tanh for phi", f.source(), c.hidden_act);
+    fail("{}: field 'hidden_act' is '{}', expected gelu_new, gelu or gelu_pytorch_tanh for phi", f.location(),
+         c.hidden_act);
   if (f.has("rope_scaling"))
-    fail("{}: field 'rope_scaling' is set ({}); RoPE scaling is not supported yet", f.source(),
+    fail("{}: field 'rope_scaling' is set ({}); RoPE scaling is not supported yet", f.location(),
          f.raw().at("rope_scaling").dump());
   if (f.integer_or("pretraining_tp", 1) != 1)
-    fail("{}: field 'pretraining_tp' must be 1 (sliced projections are not supported)", f.source());
+    fail("{}: field 'pretraining_tp' must be 1 (sliced projections are not supported)", f.location());
   c.pad_token_id = f.integer_or("pad_token_id", -1);
   c.bos_token_id = f.integer_or("bos_token_id", -1);
   c.eos_token_id = f.integer_or("eos_token_id", -1);
   return c;
 }
 
-VisionConfig parse_vision_config(const JsonFields& fields) {
+VisionConfig parse_vision_config(const JsonNode& fields) {
   // A full CLIPModel config nests the tower under vision_config.
   const std::string type = fields.string("model_type");
   if (type == "clip") return parse_vision_config(fields.object("vision_config"));
@@ -136,7 +137,7 @@ VisionConfig parse_vision_config(const JsonFields& fields) {
   else if (type == "siglip_vision_model") c.family = "siglip";
   else
     fail("{}: field 'model_type' is '{}', expected clip_vision_model, siglip_vision_model, clip or siglip",
-         fields.source(), type);
+         fields.location(), type);
   const auto& f = fields;
   c.hidden_size = f.integer("hidden_size");
   c.intermediate_size = f.integer("intermediate_size");
@@ -153,13 +154,12 @@ VisionConfig parse_vision_config(const JsonFields& fields) {
                             {"patch_size", c.patch_size}, {"num_channels", c.num_channels}})
     require_positive(f, key, value);
   if (c.hidden_size % c.num_attention_heads != 0)
-    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", f.source(), c.hidden_size,
+    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", f.location(), c.hidden_size,
          c.num_attention_heads);
   if (c.image_size % c.patch_size != 0)
-    fail("{}: image_size {} is not a multiple of patch_size {}", f.source(), c.image_size, c.patch_size);
+    fail("{}: image_size {} is not a multiple of patch_size {}", f.location(), c.image_size, c.patch_size);
   if (c.hidden_act != "quick_gelu" && c.hidden_act != "gelu" && c.hidden_act != "gelu_pytorch_tanh")
-    fail("{}: field 'hidden_act' is '{}', expected quick_gelu, gelu or gelu_pytorch_tanh", f.source(),
-         c.hidden_act);
+    fail("{}: field 'hidden_act' is '{}', expected quick_gelu, gelu or gelu_pytorch_tanh", f.location(), c.hidden_act);
   return c;
 }
 
@@ -181,19 +181,19 @@ Layout parse_layout(const std::string& name) {
 
 namespace {
 
-void validate_mm(const JsonFields& f, const MultimodalConfig& mm) {
+void validate_mm(const JsonNode& f, const MultimodalConfig& mm) {
   if (mm.mm_vision_select_feature != "patch" && mm.mm_vision_select_feature != "cls_patch")
     fail("{}: vision feature selection '{}' is not supported (expected patch / cls_patch, or llava-hf default / full)",
-         f.source(), mm.mm_vision_select_feature);
+         f.location(), mm.mm_vision_select_feature);
   if (mm.mm_patch_merge_type != "flat")
-    fail("{}: field 'mm_patch_merge_type' is '{}'; only 'flat' is supported (anyres is out of scope)",
-         f.source(), mm.mm_patch_merge_type);
+    fail("{}: field 'mm_patch_merge_type' is '{}'; only 'flat' is supported (anyres is out of scope)", f.location(),
+         mm.mm_patch_merge_type);
   if (mm.mm_use_im_start_end)
-    fail("{}: field 'mm_use_im_start_end' is true; image start/end tokens are not supported", f.source());
+    fail("{}: field 'mm_use_im_start_end' is true; image start/end tokens are not supported", f.location());
   require_positive(f, "mm_hidden_size", mm.mm_hidden_size);
 }
 
-LlavaConfig parse_official(const JsonFields& f) {
+LlavaConfig parse_official(const JsonNode& f) {
   LlavaConfig c;
   c.layout = Layout::kOfficialLlava;
   c.text = parse_decoder_config(f);
@@ -214,17 +214,17 @@ LlavaConfig parse_official(const JsonFields& f) {
 
 // The nested text_config of llava-hf / TinyLLaVA holds only the fields that differ from the
 // family's defaults; model_type must be present.
-JsonFields nested(const JsonFields& f, const std::string& key, const std::string& default_type) {
+JsonNode nested(const JsonNode& f, const std::string& key, const std::string& default_type) {
   auto obj = f.object(key);
   if (!obj.has("model_type")) {
     auto raw = obj.raw();
     raw["model_type"] = default_type;
-    return JsonFields(raw, obj.source());
+    return JsonNode::owning(std::move(raw), obj.file(), obj.path());
   }
   return obj;
 }
 
-LlavaConfig parse_llava_hf(const JsonFields& f) {
+LlavaConfig parse_llava_hf(const JsonNode& f) {
   LlavaConfig c;
   c.layout = Layout::kLlavaHf;
   c.text = parse_decoder_config(nested(f, "text_config", "llama"));
@@ -232,13 +232,13 @@ LlavaConfig parse_llava_hf(const JsonFields& f) {
   auto& mm = c.mm;
   mm.mm_hidden_size = c.vision->hidden_size;
   const auto act = f.string_or("projector_hidden_act", "gelu");
-  if (act != "gelu") fail("{}: field 'projector_hidden_act' is '{}'; only 'gelu' is supported", f.source(), act);
+  if (act != "gelu") fail("{}: field 'projector_hidden_act' is '{}'; only 'gelu' is supported", f.location(), act);
   mm.mm_projector_type = "mlp2x_gelu";
   mm.mm_vision_select_layer = f.integer_or("vision_feature_layer", -2);
   const auto strategy = f.string_or("vision_feature_select_strategy", "default");
   if (strategy == "default") mm.mm_vision_select_feature = "patch";
   else if (strategy == "full") mm.mm_vision_select_feature = "cls_patch";
-  else fail("{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", f.source(), strategy);
+  else fail("{}: field 'vision_feature_select_strategy' is '{}', expected 'default' or 'full'", f.location(), strategy);
   mm.image_token_index = f.integer("image_token_index");
   if (f.has("pad_token_id")) c.text.pad_token_id = f.integer("pad_token_id");
   // Not a transformers field: vista records the aspect mode the model was trained with (llava-hf's
@@ -248,7 +248,7 @@ LlavaConfig parse_llava_hf(const JsonFields& f) {
   return c;
 }
 
-LlavaConfig parse_tinyllava(const JsonFields& f) {
+LlavaConfig parse_tinyllava(const JsonNode& f) {
   LlavaConfig c;
   c.layout = Layout::kTinyLlava;
   c.text = parse_decoder_config(nested(f, "text_config", "phi"));
@@ -268,16 +268,17 @@ LlavaConfig parse_tinyllava(const JsonFields& f) {
 
 }  // namespace
 
-LlavaConfig parse_llava_config(const JsonFields& f) {
+LlavaConfig parse_llava_config(const JsonNode& f) {
   const auto type = f.string("model_type");
   LlavaConfig c;
   if (type == "llava") c = parse_llava_hf(f);
   else if (type == "tinyllava") c = parse_tinyllava(f);
   else if (type == "llava_llama") c = parse_official(f);
-  else fail("{}: field 'model_type' is '{}', expected llava_llama (official LLaVA), llava (llava-hf) or tinyllava",
-            f.source(), type);
+  else
+    fail("{}: field 'model_type' is '{}', expected llava_llama (official LLaVA), llava (llava-hf) or tinyllava",
+         f.location(), type);
   if (c.vision && c.vision->hidden_size != c.mm.mm_hidden_size)
-    fail("{}: vision hidden size {} does not match the projector input {}", f.source(), c.vision->hidden_size,
+    fail("{}: vision hidden size {} does not match the projector input {}", f.location(), c.vision->hidden_size,
          c.mm.mm_hidden_size);
   validate_mm(f, c.mm);
   return c;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::io {
 
@@ -88,10 +89,10 @@ struct LlavaConfig {
   std::optional<VisionConfig> vision;
 };
 
-DecoderConfig parse_decoder_config(const JsonFields& fields);
-VisionConfig parse_vision_config(const JsonFields& fields);
+DecoderConfig parse_decoder_config(const JsonNode& fields);
+VisionConfig parse_vision_config(const JsonNode& fields);
 // Official LLaVA (llava_llama), llava-hf (llava) or TinyLLaVA (tinyllava) config.json.
-LlavaConfig parse_llava_config(const JsonFields& fields);
+LlavaConfig parse_llava_config(const JsonNode& fields);
 
 // config.json content for each config (HF field names; enough to load back into vista and into
 // the reference loaders).
@@ -99,6 +100,6 @@ nlohmann::json decoder_config_json(const DecoderConfig& config);
 nlohmann::json vision_config_json(const VisionConfig& config);
 
 // Reads <dir>/config.json.
-JsonFields read_config(const std::string& model_dir);
+JsonNode read_config(const std::string& model_dir);
 
 }  // namespace vista::io

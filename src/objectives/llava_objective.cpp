@@ -1,6 +1,7 @@
 #include "objectives/llava_objective.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "losses/cross_entropy.h"
 #include "sea/labels.h"
@@ -26,26 +27,20 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
   terms.ce_sum = ce.sum;
   terms.num_targets = ce.num_targets;
   terms.sequence_tokens = spliced.inputs_embeds_BTD.size(0) * spliced.inputs_embeds_BTD.size(1);
-  if (options.vista_enabled) {
-    const auto vista = losses::vista_alignment(hidden, spliced.last_image_pos_B, spliced.text_embeds_PD,
-                                               spliced.text_offsets_B1, options.vista);
-    terms.vista = vista.term;
-    terms.similarity = vista.similarity;
-    terms.num_aligned = vista.valid_B.sum();
-    terms.vista_sum = vista.per_sample_B.sum();
-    terms.similarity_sum = vista.similarity * terms.num_aligned.clamp_min(1).to(vista.similarity.scalar_type());
-    terms.total = losses::combine_with_ce(ce.loss, vista, options.vista);
-  } else {
+  {
     // CE-only runs still report the alignment they reach, measured without a graph.
-    torch::NoGradGuard no_grad;
-    const auto vista = losses::vista_alignment(hidden.detach(), spliced.last_image_pos_B, spliced.text_embeds_PD.detach(),
-                                               spliced.text_offsets_B1, options.vista);
+    std::optional<torch::NoGradGuard> measured_only;
+    if (!options.vista_enabled) measured_only.emplace();
+    const auto graph_or_detached = [&](const torch::Tensor& t) { return options.vista_enabled ? t : t.detach(); };
+    const auto vista =
+        losses::vista_alignment(graph_or_detached(hidden), spliced.last_image_pos_B,
+                                graph_or_detached(spliced.text_embeds_PD), spliced.text_offsets_B1, options.vista);
     terms.vista = vista.term;
     terms.similarity = vista.similarity;
     terms.num_aligned = vista.valid_B.sum();
     terms.vista_sum = vista.per_sample_B.sum();
     terms.similarity_sum = vista.similarity * terms.num_aligned.clamp_min(1).to(vista.similarity.scalar_type());
-    terms.total = ce.loss;
+    terms.total = options.vista_enabled ? losses::combine_with_ce(ce.loss, vista, options.vista) : ce.loss;
   }
   if (options.sea_enabled) {
     if (!options.sea_theta.defined()) fail("sea: the objective has no temperature parameter");

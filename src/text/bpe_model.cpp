@@ -43,9 +43,9 @@ std::unique_ptr<BpeModel> BpeModel::from_json(const JsonNode& node) {
   model->unk_token_ = node.optional_string("unk_token");
   model->continuing_subword_prefix_ = node.optional_string("continuing_subword_prefix").value_or("");
   model->end_of_word_suffix_ = node.optional_string("end_of_word_suffix").value_or("");
-  model->fuse_unk_ = node.bool_or("fuse_unk", false);
-  model->byte_fallback_ = node.bool_or("byte_fallback", false);
-  model->ignore_merges_ = node.bool_or("ignore_merges", false);
+  model->fuse_unk_ = node.boolean_or("fuse_unk", false);
+  model->byte_fallback_ = node.boolean_or("byte_fallback", false);
+  model->ignore_merges_ = node.boolean_or("ignore_merges", false);
 
   // Vocabulary.
   const JsonNode vocab = node.at("vocab");

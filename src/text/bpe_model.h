@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "text/hash_tables.h"
-#include "text/json_node.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 

@@ -2,13 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
-#include "text/json_node.h"
 #include "text/utf8.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 
@@ -93,23 +92,11 @@ const std::vector<std::string>& case_fields() {
 }
 
 CaseCheckResult check_cases(const Tokenizer& tokenizer, const std::string& cases_path) {
-  std::ifstream in(cases_path, std::ios::binary);
-  if (!in) fail("{}: cannot open file (expected a cases.jsonl parity file)", cases_path);
   CaseCheckResult result;
-  std::string line;
-  size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.empty() || line == "\r") continue;
-    nlohmann::json json;
-    try {
-      json = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}: line {}: invalid JSON: {}", cases_path, line_number, e.what());
-    }
-    const std::string where = fmt::format("{} line {}", cases_path, line_number);
-    const JsonNode node(json, where);
-    const std::string id = node.string_or("id", fmt::format("line-{}", line_number));
+  for (const auto& line : read_jsonl_file(cases_path)) {
+    const std::string& where = line.where;
+    const JsonNode node(line.value, where);
+    const std::string id = node.string_or("id", fmt::format("line-{}", line.line));
     const std::string text = node.at("text").as_string();
 
     const Encoding plain = tokenizer.encode(text, false);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "text/json_node.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 

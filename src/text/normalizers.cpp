@@ -131,7 +131,8 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonNode& node) {
   if (type == "NFKC") return std::make_unique<UnicodeNormalizer>(NormalizationForm::NFKC);
   if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(NormalizationForm::NFKD);
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
-  if (type == "Strip") return std::make_unique<StripNormalizer>(node.bool_or("left", true), node.bool_or("right", true));
+  if (type == "Strip")
+    return std::make_unique<StripNormalizer>(node.boolean_or("left", true), node.boolean_or("right", true));
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
   node.at("type").fail(

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "text/json_node.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 

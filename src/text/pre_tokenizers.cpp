@@ -295,10 +295,11 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonNode& node) {
     return std::make_unique<SequencePreTokenizer>(std::move(parts));
   }
   if (type == "Split")
-    return std::make_unique<SplitPreTokenizer>(make_string_pattern(node.at("pattern")), parse_behavior(node.at("behavior")),
-                                               node.bool_or("invert", false));
+    return std::make_unique<SplitPreTokenizer>(make_string_pattern(node.at("pattern")),
+                                               parse_behavior(node.at("behavior")), node.boolean_or("invert", false));
   if (type == "ByteLevel")
-    return std::make_unique<ByteLevelPreTokenizer>(node.bool_or("add_prefix_space", true), node.bool_or("use_regex", true));
+    return std::make_unique<ByteLevelPreTokenizer>(node.boolean_or("add_prefix_space", true),
+                                                   node.boolean_or("use_regex", true));
   if (type == "Metaspace") {
     const std::string replacement = node.at("replacement").as_string();
     if (code_point_count(replacement) != 1) node.at("replacement").fail("expected exactly one character");
@@ -315,9 +316,9 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonNode& node) {
         legacy->fail("add_prefix_space false contradicts prepend_scheme");
       scheme = PrependScheme::Never;
     }
-    return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, node.bool_or("split", true));
+    return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, node.boolean_or("split", true));
   }
-  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(node.bool_or("individual_digits", false));
+  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(node.boolean_or("individual_digits", false));
   if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplitPreTokenizer>();
   if (type == "Punctuation")

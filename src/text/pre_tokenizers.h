@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "text/json_node.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 

@@ -5,11 +5,12 @@
 #include "text/added_vocabulary.h"
 #include "text/bpe_model.h"
 #include "text/decoders.h"
-#include "text/json_node.h"
 #include "text/normalizers.h"
 #include "text/pre_tokenizers.h"
 #include "text/utf8.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 
@@ -46,11 +47,11 @@ void require_valid_utf8(std::string_view text) {
 AddedToken parse_added_token(const JsonNode& node) {
   AddedToken token;
   token.content = node.at("content").as_string();
-  token.single_word = node.bool_or("single_word", false);
-  token.lstrip = node.bool_or("lstrip", false);
-  token.rstrip = node.bool_or("rstrip", false);
-  token.special = node.bool_or("special", false);
-  token.normalized = node.bool_or("normalized", !token.special);
+  token.single_word = node.boolean_or("single_word", false);
+  token.lstrip = node.boolean_or("lstrip", false);
+  token.rstrip = node.boolean_or("rstrip", false);
+  token.special = node.boolean_or("special", false);
+  token.normalized = node.boolean_or("normalized", !token.special);
   return token;
 }
 
@@ -111,7 +112,7 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
-  const nlohmann::json json = read_json(path);
+  const nlohmann::json json = read_json_file(path);
   const JsonNode root(json, path);
   root.as_object();
   auto impl = std::make_unique<Impl>();

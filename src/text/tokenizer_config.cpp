@@ -1,6 +1,7 @@
 #include "text/tokenizer_config.h"
 
-#include "text/json_node.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::text {
 
@@ -24,7 +25,7 @@ std::optional<bool> optional_bool(const JsonNode& root, const std::string& key) 
 }  // namespace
 
 TokenizerConfig read_tokenizer_config(const std::string& path) {
-  const nlohmann::json json = read_json(path);
+  const nlohmann::json json = read_json_file(path);
   const JsonNode root(json, path);
   root.as_object();
   TokenizerConfig config;
@@ -36,7 +37,7 @@ TokenizerConfig read_tokenizer_config(const std::string& path) {
   config.pad_token = special_token(root, "pad_token");
   config.add_bos_token = optional_bool(root, "add_bos_token");
   config.add_eos_token = optional_bool(root, "add_eos_token");
-  config.clean_up_tokenization_spaces = root.bool_or("clean_up_tokenization_spaces", false);
+  config.clean_up_tokenization_spaces = root.boolean_or("clean_up_tokenization_spaces", false);
   if (auto max_length = root.find("model_max_length")) {
     if (!max_length->raw().is_number()) max_length->fail("expected a number, got " + json_type_name(max_length->raw()));
     config.model_max_length = max_length->raw().get<double>();

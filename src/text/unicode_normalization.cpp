@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "text/utf8.h"
+#include "util/unicode_lowercase.h"
 
 namespace vista::text {
 
@@ -103,44 +104,19 @@ std::vector<char32_t> compose(const std::vector<char32_t>& cps) {
   int last_ccc = -1;            // -1: nothing after the composee yet
   for (char32_t ch : cps) {
     const int ch_class = canonical_combining_class(ch);
-    if (starter < 0) {
-      if (ch_class == 0) {
-        starter = static_cast<std::ptrdiff_t>(out.size());
-        last_ccc = -1;
-      }
-      out.push_back(ch);
-      continue;
-    }
+    // UAX #15: a character between the composee and ch blocks ch when its class is 0 or >= ch's.
+    const bool blocked = last_ccc >= 0 && last_ccc >= ch_class;
     char32_t composed = 0;
-    if (last_ccc < 0) {
-      if (compose_pair(out[static_cast<size_t>(starter)], ch, &composed)) {
-        out[static_cast<size_t>(starter)] = composed;
-        continue;
-      }
-      if (ch_class == 0) {
-        starter = static_cast<std::ptrdiff_t>(out.size());
-        last_ccc = -1;
-      } else {
-        last_ccc = ch_class;
-      }
-      out.push_back(ch);
-      continue;
-    }
-    if (last_ccc >= ch_class) {  // blocked
-      if (ch_class == 0) {
-        starter = static_cast<std::ptrdiff_t>(out.size());
-        last_ccc = -1;
-      } else {
-        last_ccc = ch_class;
-      }
-      out.push_back(ch);
-      continue;
-    }
-    if (compose_pair(out[static_cast<size_t>(starter)], ch, &composed)) {
+    if (starter >= 0 && !blocked && compose_pair(out[static_cast<size_t>(starter)], ch, &composed)) {
       out[static_cast<size_t>(starter)] = composed;
       continue;
     }
-    last_ccc = ch_class;
+    if (ch_class == 0) {
+      starter = static_cast<std::ptrdiff_t>(out.size());
+      last_ccc = -1;
+    } else if (starter >= 0) {
+      last_ccc = ch_class;
+    }
     out.push_back(ch);
   }
   return out;
@@ -196,13 +172,8 @@ std::string to_lowercase(std::string_view text) {
       ++pos;
       continue;
     }
-    const char32_t cp = next_code_point(text, pos);
-    const MappingEntry* entry = find_mapping(kLowercase, cp);
-    if (!entry) {
-      append_utf8(out, cp);
-      continue;
-    }
-    for (uint32_t i = 0; i < entry->length; ++i) append_utf8(out, kLowercase_pool[entry->offset + i]);
+    const unicode::Lowercase lower = unicode::lowercase(next_code_point(text, pos));
+    for (size_t i = 0; i < lower.length; ++i) append_utf8(out, lower.code_points[i]);
   }
   return out;
 }

@@ -16,7 +16,7 @@ std::string to_lowercase(std::string_view text);
 // Canonical combining class of a code point (0 for starters).
 int canonical_combining_class(char32_t cp);
 
-// The Unicode version the tables were generated from, e.g. "14.0.0".
+// The Unicode version of the normalization tables ("9.0.0", the reference's).
 const char* unicode_tables_version();
 
 }  // namespace vista::text

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "io/safetensors.h"
 #include "models/model_loading.h"
 #include "models/model_saving.h"
@@ -159,7 +160,7 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
 
 TrainerState read_trainer_state(const std::string& dir) {
   const auto path = (fs::path(dir) / kStateFile).string();
-  const JsonFields f(read_json_file(path), path);
+  const JsonNode f = JsonNode::owning(read_json_file(path), path);
   TrainerState s;
   s.step = f.integer("step");
   s.epoch = f.integer("epoch");

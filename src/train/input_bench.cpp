@@ -13,6 +13,7 @@
 #include "data/example_loader.h"
 #include "data/shapes.h"
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "objectives/llava_objective.h"
 #include "train/data_stream.h"
 #include "train/optimizer_setup.h"
@@ -92,7 +93,7 @@ InputBenchResult bench_input_pipeline(const std::string& path, const InputBenchO
     if (!raw.contains("vision") || !raw["vision"].is_object()) fail("{}: field 'vision' must be an object", path);
     raw["vision"]["image_size"] = options.image_px;
   }
-  const JsonFields cfg(raw, path);
+  const JsonNode cfg(raw, path);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(cfg.integer_or("threads", 0));
   configure_threads(threads);
   InputBenchResult r;

@@ -4,6 +4,7 @@
 
 #include "io/content_hash.h"
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "io/safetensors.h"
 #include "train/model_setup.h"
 #include "util/error.h"
@@ -90,7 +91,7 @@ bool is_adapter_checkpoint(const std::string& dir) { return fs::exists(fs::path(
 
 models::LoraOptions read_adapter_options(const std::string& dir) {
   const auto path = (fs::path(dir) / kAdapterConfig).string();
-  const JsonFields f(read_json_file(path), path);
+  const JsonNode f = JsonNode::owning(read_json_file(path), path);
   models::LoraOptions o;
   o.r = f.integer("r");
   o.alpha = f.number("alpha");
@@ -102,7 +103,7 @@ models::LoraOptions read_adapter_options(const std::string& dir) {
 
 void load_adapter_checkpoint(const std::string& dir, models::MultimodalLMImpl& model, const std::string& base_hash) {
   const auto config_path = (fs::path(dir) / kAdapterConfig).string();
-  const JsonFields config(read_json_file(config_path), config_path);
+  const JsonNode config = JsonNode::owning(read_json_file(config_path), config_path);
   const auto base = config.object("base");
   const auto recorded = base.string("content_hash");
   if (recorded != base_hash)
@@ -162,7 +163,8 @@ models::MultimodalLM merge_adapter_model(const std::string& dir, torch::Device d
   const auto options = read_adapter_options(dir);
   const auto hash = base_content_hash(c);
   const auto config_path = (fs::path(dir) / kAdapterConfig).string();
-  const auto recorded = JsonFields(read_json_file(config_path), config_path).object("base").string("content_hash");
+  const auto recorded =
+      JsonNode::owning(read_json_file(config_path), config_path).object("base").string("content_hash");
   if (recorded != hash)
     fail("{}: these adapters were trained on a base with content hash {}, the base found now hashes to {}", dir,
          recorded, hash);

@@ -9,10 +9,15 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/json_node.h"
 
 namespace vista::train {
 
 namespace fs = std::filesystem;
+
+std::vector<JsonLine> read_metrics_records(const std::string& path) {
+  return read_jsonl_file(path, JsonlOptions{/*blank_lines_allowed=*/true, /*torn_last_line_dropped=*/true});
+}
 
 MetricsLog::MetricsLog(const std::string& run_dir, int64_t total_steps, bool append, int64_t from_step)
     : total_steps_(total_steps), tty_(isatty(fileno(stderr)) != 0), start_(std::chrono::steady_clock::now()) {
@@ -20,13 +25,9 @@ MetricsLog::MetricsLog(const std::string& run_dir, int64_t total_steps, bool app
   std::vector<std::string> kept;
   if (append && fs::exists(path)) {
     // A resumed run rewrites the steps after its checkpoint, so drop lines past it.
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty()) continue;
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded()) continue;
-      if (from_step >= 0 && j.value("step", int64_t{0}) > from_step) continue;
-      kept.push_back(line);
+    for (const auto& line : read_metrics_records(path)) {
+      if (from_step >= 0 && JsonNode(line.value, line.where).integer("step") > from_step) continue;
+      kept.push_back(line.text);
     }
   }
   out_.open(path, std::ios::trunc);

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include "util/json_file.h"
 
 namespace vista::train {
 
@@ -21,6 +24,10 @@ struct StepMetrics {
   double sea = 0, tau = -1;
   int64_t sea_pairs = 0, sea_drawn = 0;
 };
+
+// The records of a run's metrics.jsonl. A crash, or the run writing right now, may have cut the
+// last line: it is left out.
+std::vector<JsonLine> read_metrics_records(const std::string& path);
 
 class MetricsLog {
  public:

@@ -9,6 +9,7 @@
 
 #include "dist/local_launcher.h"
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "objectives/llava_objective.h"
 #include "train/data_parallel.h"
 #include "train/optimizer_setup.h"
@@ -34,7 +35,7 @@ ParallelStepResult bench_parallel_step(const std::string& path, dist::Communicat
   const int64_t global = json.at("batch").at("samples").get<int64_t>();
   if (global % world != 0) fail("{}: batch.samples = {} does not split over {} ranks", path, global, world);
   json["batch"]["samples"] = global / world;
-  const JsonFields cfg(json, path);
+  const JsonNode cfg(json, path);
   configure_threads(threads);
   auto bench = build_bench(cfg);  // seed 0: every rank builds the same model
   torch::manual_seed(1000 + (comm ? comm->rank() : 0));  // ... and its own batch

@@ -4,7 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "train/metrics_log.h"
 #include "util/error.h"
+#include "util/json_node.h"
 #include "viz/line_plot.h"
 
 namespace vista::train {
@@ -13,16 +15,11 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> plot_run(const std::string& run_dir) {
   const auto path = (fs::path(run_dir) / "metrics.jsonl").string();
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open (is {} a training run?)", path, run_dir);
+  if (!fs::exists(path)) fail("{}: cannot open (is {} a training run?)", path, run_dir);
   viz::Series loss{"loss", {}, {}}, ce{"ce", {}, {}}, vista{"vista", {}, {}}, sim{"similarity", {}, {}}, lr{"lr", {}, {}};
-  size_t line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("step")) fail("{}: line {} is not a metrics record", path, line_no);
-    const double step = j["step"].get<double>();
+  for (const auto& line : read_metrics_records(path)) {
+    const auto& j = line.value;
+    const double step = JsonNode(j, line.where).number("step");
     // Text-only batches have no alignment term: leave a gap rather than draw a drop to 0.
     const bool aligned = j.value("aligned", int64_t{1}) > 0;
     for (auto* s : {&loss, &ce, &vista, &sim, &lr}) {

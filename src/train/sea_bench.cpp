@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "losses/sea_infonce.h"
 #include "sea/label_file.h"
 #include "sea/labels.h"
@@ -38,7 +39,7 @@ std::string SeaBenchResult::to_json() const {
 
 SeaBenchResult bench_sea_step(const std::string& path, int threads_override, std::ostream& out,
                               const std::string& device_name, int64_t num_words) {
-  const JsonFields cfg(read_json_file(path), path);
+  const JsonNode cfg = JsonNode::owning(read_json_file(path), path);
   configure_threads(threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0)));
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, threads_summary());
   auto bench = build_bench(cfg);

@@ -13,6 +13,7 @@
 
 #include "io/hf_config.h"
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "models/lora.h"
 #include "objectives/llava_objective.h"
 #include "train/op_profile.h"
@@ -32,7 +33,7 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 }  // namespace
 
-Bench build_bench(const vista::JsonFields& cfg) {
+Bench build_bench(const vista::JsonNode& cfg) {
   using namespace vista;
   io::LlavaConfig config;
   config.text = io::parse_decoder_config(cfg.object("llm"));
@@ -124,7 +125,7 @@ StepTimes step(Bench& bench, bool vista_on) {
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
                                  bool gradient_checkpointing, int64_t lora_r, const std::string& device_name,
                                  bool profile) {
-  const vista::JsonFields cfg(vista::read_json_file(path), path);
+  const vista::JsonNode cfg = vista::JsonNode::owning(vista::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());

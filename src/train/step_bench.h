@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/json_file.h"
+#include "util/json_node.h"
 #include "models/multimodal_lm.h"
 #include "objectives/llava_objective.h"
 
@@ -24,7 +25,7 @@ struct Bench {
   std::unique_ptr<torch::optim::AdamW> optimizer;
   double clip_norm = 1.0;
 };
-Bench build_bench(const JsonFields& config);
+Bench build_bench(const JsonNode& config);
 
 struct StepBenchResult {
   std::string name;

@@ -5,8 +5,9 @@
 #include <filesystem>
 #include <set>
 
-#include "util/json_file.h"
 #include "util/error.h"
+#include "util/json_file.h"
+#include "util/json_node.h"
 
 namespace vista::train {
 
@@ -77,42 +78,29 @@ void merge(nlohmann::json& base, const nlohmann::json& patch) {
 // Reads one section with typed getters and refuses keys nobody reads.
 class Section {
  public:
-  Section(const nlohmann::json& root, const std::string& name, const std::string& full_name = "")
-      : name_(full_name.empty() ? name : full_name) {
-    if (root.contains(name)) {
-      if (!root[name].is_object()) fail("config: '{}' must be an object", name_);
-      json_ = root[name];
-    } else {
-      json_ = nlohmann::json::object();
-    }
-  }
+  Section(const JsonNode& parent, const std::string& key) : node_(child(parent, key)) {}
   template <typename T>
   void get(const std::string& key, T& out) {
     seen_.insert(key);
-    if (!json_.contains(key) || json_[key].is_null()) return;
-    // An integer field takes integers only: 1.5 or 1e30 must not be truncated into something else.
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      if (!json_[key].is_number_integer())
-        fail("config: '{}.{}' must be an integer, not {}", name_, key, json_[key].dump());
-    }
-    try {
-      out = json_[key].get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail("config: '{}.{}' has the wrong type: {}", name_, key, json_[key].dump());
-    }
+    if (const auto value = node_.find(key)) out = value->as<T>();
   }
   Section sub(const std::string& key) {
     seen_.insert(key);
-    return Section(json_, key, name_ + "." + key);
+    return Section(node_, key);
   }
   void finish() const {
-    for (const auto& [key, value] : json_.items())
-      if (!seen_.count(key)) fail("config: unknown key '{}.{}'", name_, key);
+    for (const auto& [key, value] : node_.raw().items())
+      if (!seen_.count(key)) fail("{}: unknown key '{}.{}'", node_.file(), node_.path(), key);
   }
 
  private:
-  std::string name_;
-  nlohmann::json json_;
+  // An absent section reads as an empty one.
+  static JsonNode child(const JsonNode& parent, const std::string& key) {
+    if (parent.has(key)) return parent.object(key);
+    const std::string path = parent.path().empty() ? key : parent.path() + "." + key;
+    return JsonNode::owning(nlohmann::json::object(), parent.file(), path);
+  }
+  JsonNode node_;
   std::set<std::string> seen_;
 };
 
@@ -218,9 +206,10 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     if (key != "run_dir" && key != "model" && key != "data" && key != "optim" && key != "train" && key != "loss" &&
         key != "dist")
       fail("config: unknown top-level key '{}'", key);
-  if (config.contains("run_dir")) c.run_dir = config["run_dir"].get<std::string>();
+  const JsonNode root(config, "config");
+  c.run_dir = root.string_or("run_dir", c.run_dir);
   {
-    Section s(config, "model");
+    Section s(root, "model");
     s.get("path", c.model.path);
     s.get("vision_tower", c.model.vision_tower);
     s.get("llm", c.model.llm);
@@ -231,7 +220,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     s.finish();
   }
   {
-    Section s(config, "data");
+    Section s(root, "data");
     s.get("path", c.data.path);
     s.get("images", c.data.images);
     s.get("tokenizer", c.data.tokenizer);
@@ -257,7 +246,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_at_least<int64_t>("data.prefetch_batches", c.data.prefetch_batches, 1);
   }
   {
-    Section s(config, "optim");
+    Section s(root, "optim");
     s.get("lr", c.optim.lr);
     std::vector<double> betas;
     s.get("betas", betas);
@@ -283,7 +272,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_finite_range("optim.max_grad_norm", c.optim.max_grad_norm, 0.0, 1e30, true, false);
   }
   {
-    Section s(config, "train");
+    Section s(root, "train");
     auto& t = c.train;
     s.get("stage", t.stage);
     s.get("unfreeze_vision", t.unfreeze_vision);
@@ -352,7 +341,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     if (t.resume.empty()) fail("config: train.resume is empty, expected 'auto', 'none' or a checkpoint folder");
   }
   {
-    Section s(config, "dist");
+    Section s(root, "dist");
     s.get("backend", c.dist.backend);
     s.get("timeout_s", c.dist.timeout_s);
     s.get("bucket_mb", c.dist.bucket_mb);
@@ -363,7 +352,7 @@ TrainConfig parse_train_config(const nlohmann::json& config) {
     require_finite_range("dist.bucket_mb", c.dist.bucket_mb, 0.0, 4096.0, true, false);
   }
   {
-    Section loss(config, "loss");
+    Section loss(root, "loss");
     auto v = loss.sub("vista");
     std::string method = "l2", reduce = "mean", weight = "t_over_m";
     v.get("enabled", c.vista_enabled);

@@ -8,71 +8,54 @@
 
 namespace vista {
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open JSON file", path);
+namespace {
+
+std::string read_bytes(const std::string& path, const char* expected) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open file (expected {})", path, expected);
   std::stringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) fail("{}: read error", path);
+  return buffer.str();
+}
+
+}  // namespace
+
+nlohmann::json read_json_file(const std::string& path) {
+  const std::string text = read_bytes(path, "a readable JSON file");
   try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::exception& e) {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("{}: invalid JSON at byte {}: {}", path, e.byte, e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond double's range
     fail("{}: invalid JSON: {}", path, e.what());
   }
 }
 
-JsonFields::JsonFields(nlohmann::json object, std::string source)
-    : object_(std::move(object)), source_(std::move(source)) {
-  if (!object_.is_object()) fail("{}: expected a JSON object, got {}", source_, object_.type_name());
-}
-
-bool JsonFields::has(const std::string& key) const { return object_.contains(key) && !object_.at(key).is_null(); }
-
-const nlohmann::json& JsonFields::require(const std::string& key) const {
-  if (!has(key)) fail("{}: missing required field '{}'", source_, key);
-  return object_.at(key);
-}
-
-int64_t JsonFields::integer(const std::string& key) const {
-  const auto& v = require(key);
-  if (!v.is_number_integer()) fail("{}: field '{}' must be an integer, got {}", source_, key, v.dump());
-  return v.get<int64_t>();
-}
-
-int64_t JsonFields::integer_or(const std::string& key, int64_t fallback) const {
-  return has(key) ? integer(key) : fallback;
-}
-
-double JsonFields::number(const std::string& key) const {
-  const auto& v = require(key);
-  if (!v.is_number()) fail("{}: field '{}' must be a number, got {}", source_, key, v.dump());
-  return v.get<double>();
-}
-
-double JsonFields::number_or(const std::string& key, double fallback) const {
-  return has(key) ? number(key) : fallback;
-}
-
-bool JsonFields::boolean_or(const std::string& key, bool fallback) const {
-  if (!has(key)) return fallback;
-  const auto& v = object_.at(key);
-  if (!v.is_boolean()) fail("{}: field '{}' must be true or false, got {}", source_, key, v.dump());
-  return v.get<bool>();
-}
-
-std::string JsonFields::string(const std::string& key) const {
-  const auto& v = require(key);
-  if (!v.is_string()) fail("{}: field '{}' must be a string, got {}", source_, key, v.dump());
-  return v.get<std::string>();
-}
-
-std::string JsonFields::string_or(const std::string& key, const std::string& fallback) const {
-  return has(key) ? string(key) : fallback;
-}
-
-JsonFields JsonFields::object(const std::string& key) const {
-  const auto& v = require(key);
-  if (!v.is_object()) fail("{}: field '{}' must be an object, got {}", source_, key, v.type_name());
-  return JsonFields(v, source_ + ": " + key);
+std::vector<JsonLine> read_jsonl_file(const std::string& path, const JsonlOptions& options) {
+  const std::string bytes = read_bytes(path, "a readable JSON-lines file");
+  std::vector<JsonLine> out;
+  size_t begin = 0;
+  for (int64_t number = 1; begin < bytes.size(); ++number) {
+    size_t end = bytes.find_first_of("\r\n", begin);
+    const bool last = end == std::string::npos;
+    if (last) end = bytes.size();
+    const std::string_view text(bytes.data() + begin, end - begin);
+    begin = end + (end + 1 < bytes.size() && bytes[end] == '\r' && bytes[end + 1] == '\n' ? 2 : 1);
+    if (text.find_first_not_of(" \t") == std::string_view::npos) {
+      if (options.blank_lines_allowed) continue;
+      fail("{}:{}: invalid JSON line: the line is blank", path, number);
+    }
+    JsonLine line{number, fmt::format("{}:{}", path, number), std::string(text), {}};
+    try {
+      line.value = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      if (last && options.torn_last_line_dropped) break;
+      fail("{}:{}: invalid JSON line: {}", path, number, e.what());
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& json, int indent) {

@@ -1,40 +1,35 @@
 #pragma once
-// JSON reading (part of the torch-free floor every library stands on) with errors that name the file, the field and
-// what was expected.
+// JSON and JSON-lines files read with errors that name the file (and line), and JSON written
+// atomically. Fields inside are read through JsonNode (util/json_node.h).
 #include <nlohmann/json.hpp>
 
-#include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vista {
 
+// Errors name the file and the byte where parsing stopped.
 nlohmann::json read_json_file(const std::string& path);
 // Writes through a temporary file renamed into place, so a crash never leaves half a file.
 // indent -1: compact.
 void write_json_file(const std::string& path, const nlohmann::json& json, int indent = 2);
 
-// A JSON object together with where it came from, so every accessor can report
-// "<file>: field '<name>' ...".
-class JsonFields {
- public:
-  JsonFields(nlohmann::json object, std::string source);
-
-  bool has(const std::string& key) const;  // present and not null
-  int64_t integer(const std::string& key) const;
-  int64_t integer_or(const std::string& key, int64_t fallback) const;
-  double number(const std::string& key) const;
-  double number_or(const std::string& key, double fallback) const;
-  bool boolean_or(const std::string& key, bool fallback) const;
-  std::string string(const std::string& key) const;
-  std::string string_or(const std::string& key, const std::string& fallback) const;
-  JsonFields object(const std::string& key) const;
-  const nlohmann::json& raw() const { return object_; }
-  const std::string& source() const { return source_; }
-
- private:
-  const nlohmann::json& require(const std::string& key) const;
-  nlohmann::json object_;
-  std::string source_;
+// One record of a JSON-lines file.
+struct JsonLine {
+  int64_t line = 0;   // 1-based
+  std::string where;  // "<file>:<line>", the file name JsonNode's messages start with
+  std::string text;   // the line as written, without its line break
+  nlohmann::json value;
 };
+struct JsonlOptions {
+  // Python's `json.loads(line)` over `open(path)` (the official scorers) fails on a blank line;
+  // vista's own readers skip them.
+  bool blank_lines_allowed = true;
+  // A file being appended to, or cut by a crash, may end in part of a record: leave it out.
+  bool torn_last_line_dropped = false;
+};
+// Lines end at "\n", "\r\n" or "\r" (Python's universal newlines); each holds one JSON value.
+std::vector<JsonLine> read_jsonl_file(const std::string& path, const JsonlOptions& options = {});
 
 }  // namespace vista

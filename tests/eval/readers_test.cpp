@@ -18,18 +18,17 @@ namespace fs = std::filesystem;
 TEST(Readers, JsonlErrorsNameFileAndLine) {
   TempDir dir;
   write_file(dir.file("a.jsonl"), "{\"a\": 1}\n{\"a\": \n");
-  expect_error_containing([&] { read_jsonl(dir.file("a.jsonl")); }, {"a.jsonl:2", "invalid JSON"});
+  expect_error_containing([&] { read_python_jsonl(dir.file("a.jsonl")); }, {"a.jsonl:2", "invalid JSON"});
   write_file(dir.file("a.jsonl"), "{\"a\": 1}\n\n");
-  expect_error_containing([&] { read_jsonl(dir.file("a.jsonl")); }, {"a.jsonl:2"});
+  expect_error_containing([&] { read_python_jsonl(dir.file("a.jsonl")); }, {"a.jsonl:2"});
   write_file(dir.file("a.jsonl"), "{\"a\": 1}\n[1]\n");
-  const auto lines = read_jsonl(dir.file("a.jsonl"));
+  const auto lines = read_python_jsonl(dir.file("a.jsonl"));
   ASSERT_EQ(lines.size(), 2u);
-  const JsonRecord first(lines[0].value, dir.file("a.jsonl"), lines[0].line);
+  const JsonNode first(lines[0].value, lines[0].where);
   expect_error_containing([&] { first.string("a"); }, {"a.jsonl:1", "field 'a'", "string"});
-  expect_error_containing([&] { first.at("b"); }, {"a.jsonl:1", "missing field 'b'"});
-  expect_error_containing([&] { JsonRecord(lines[1].value, dir.file("a.jsonl"), lines[1].line); },
-                          {"a.jsonl:2", "object"});
-  expect_error_containing([&] { read_jsonl(dir.file("none.jsonl")); }, {"none.jsonl", "cannot open"});
+  expect_error_containing([&] { first.at("b"); }, {"a.jsonl:1", "field 'b' is missing"});
+  expect_error_containing([&] { JsonNode(lines[1].value, lines[1].where).expect_object(); }, {"a.jsonl:2", "object"});
+  expect_error_containing([&] { read_python_jsonl(dir.file("none.jsonl")); }, {"none.jsonl", "cannot open"});
 }
 
 TEST(Readers, KeepsTopLevelKeyOrder) {
@@ -80,7 +79,7 @@ TEST(AnswersFile, ReadsAndRewritesTheFixtureAnswerFilesByteForByte) {
   write_file(dir.file("a.jsonl"), "{\"question_id\": 1, \"text\": \"x\"}\n{\"question_id\": [1], \"text\": \"x\"}\n");
   expect_error_containing([&] { read_llava_answers(dir.file("a.jsonl")); }, {"a.jsonl:2", "question_id"});
   write_file(dir.file("a.jsonl"), "{\"question_id\": 1}\n");
-  expect_error_containing([&] { read_llava_answers(dir.file("a.jsonl")); }, {"a.jsonl:1", "missing field 'text'"});
+  expect_error_containing([&] { read_llava_answers(dir.file("a.jsonl")); }, {"a.jsonl:1", "field 'text' is missing"});
 }
 
 TEST(FixtureCheck, EveryKindOfMetricsV1Passes) {
@@ -142,7 +141,7 @@ TEST(FixtureCheck, RefusesFoldersItCannotCheck) {
   write_file(dir.file("cases.jsonl"), "");
   expect_error_containing([&] { check_metrics_fixture(dir.path(), "bleu"); }, {"unknown metrics fixture kind 'bleu'"});
   write_file(dir.file("bad.json"), "{");
-  expect_error_containing([&] { read_json(dir.file("bad.json")); }, {"bad.json", "invalid JSON"});
+  expect_error_containing([&] { read_json_file(dir.file("bad.json")); }, {"bad.json", "invalid JSON"});
 }
 
 }  // namespace

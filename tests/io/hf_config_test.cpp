@@ -3,10 +3,10 @@
 #include "test_util.h"
 
 using namespace vista::io;
-using vista::JsonFields;
+using vista::JsonNode;
 
 namespace {
-JsonFields fields(const std::string& text) { return JsonFields(nlohmann::json::parse(text), "cfg/config.json"); }
+JsonNode fields(const std::string& text) { return JsonNode::owning(nlohmann::json::parse(text), "cfg/config.json"); }
 
 const char* kLlama = R"({"model_type":"llama","vocab_size":32,"hidden_size":16,"intermediate_size":32,
   "num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-5})";
@@ -29,34 +29,34 @@ TEST(HfConfig, ParsesFixtureConfigs) {
 TEST(HfConfig, KvHeadsDefaultToHeads) {
   auto j = nlohmann::json::parse(kLlama);
   j.erase("num_key_value_heads");
-  EXPECT_EQ(parse_decoder_config(JsonFields(j, "x")).num_key_value_heads, 4);
+  EXPECT_EQ(parse_decoder_config(JsonNode(j, "x")).num_key_value_heads, 4);
 }
 
 TEST(HfConfig, MissingFieldNamesFileAndField) {
   auto j = nlohmann::json::parse(kLlama);
   j.erase("hidden_size");
-  expect_error_containing([&] { parse_decoder_config(JsonFields(j, "cfg/config.json")); },
-                          {"cfg/config.json", "missing required field 'hidden_size'"});
+  expect_error_containing([&] { parse_decoder_config(JsonNode(j, "cfg/config.json")); },
+                          {"cfg/config.json", "field 'hidden_size' is missing"});
 }
 
 TEST(HfConfig, WrongTypeNamesFieldAndValue) {
   auto j = nlohmann::json::parse(kLlama);
   j["num_hidden_layers"] = "two";
-  expect_error_containing([&] { parse_decoder_config(JsonFields(j, "cfg/config.json")); },
-                          {"cfg/config.json", "'num_hidden_layers'", "must be an integer", "\"two\""});
+  expect_error_containing([&] { parse_decoder_config(JsonNode(j, "cfg/config.json")); },
+                          {"cfg/config.json", "field 'num_hidden_layers'", "expected an integer", "\"two\""});
 }
 
 TEST(HfConfig, RejectsIndivisibleHeads) {
   auto j = nlohmann::json::parse(kLlama);
   j["num_key_value_heads"] = 3;
-  expect_error_containing([&] { parse_decoder_config(JsonFields(j, "cfg/config.json")); },
+  expect_error_containing([&] { parse_decoder_config(JsonNode(j, "cfg/config.json")); },
                           {"cfg/config.json", "num_attention_heads 4", "num_key_value_heads 3"});
 }
 
 TEST(HfConfig, RefusesRopeScalingInsteadOfIgnoringIt) {
   auto j = nlohmann::json::parse(kLlama);
   j["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
-  expect_error_containing([&] { parse_decoder_config(JsonFields(j, "cfg/config.json")); },
+  expect_error_containing([&] { parse_decoder_config(JsonNode(j, "cfg/config.json")); },
                           {"cfg/config.json", "rope_scaling", "not supported"});
 }
 
@@ -88,11 +88,12 @@ TEST(HfConfig, LlavaRejectsUnsupportedMultimodalOptions) {
   j["mm_vision_tower"] = "clip";
   j["model_type"] = "llava_llama";
   j["mm_vision_select_feature"] = "cls";
-  expect_error_containing([&] { parse_llava_config(JsonFields(j, "cfg/config.json")); },
+  expect_error_containing([&] { parse_llava_config(JsonNode(j, "cfg/config.json")); },
                           {"cfg/config.json", "vision feature selection 'cls'"});
   j["mm_vision_select_feature"] = "patch";
   j["mm_patch_merge_type"] = "spatial_unpad";
-  expect_error_containing([&] { parse_llava_config(JsonFields(j, "cfg/config.json")); }, {"mm_patch_merge_type", "spatial_unpad"});
+  expect_error_containing([&] { parse_llava_config(JsonNode(j, "cfg/config.json")); },
+                          {"mm_patch_merge_type", "spatial_unpad"});
 }
 
 TEST(HfConfig, BadJsonFileNamesTheFile) {

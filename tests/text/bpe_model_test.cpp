@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text/bpe_model.h"
-#include "text/json_node.h"
+#include "util/json_node.h"
 #include "text/tokenizer.h"
 #include "tokenizer_test_util.h"
 

@@ -158,9 +158,9 @@ TEST_F(MalformedTokenizer, BrokenCasesFileNamesLineAndField) {
   const auto tokenizer = Tokenizer::from_file(write(minimal_tokenizer()));
   const std::string cases = dir_.file("cases.jsonl");
   write_file(cases, "{\"id\": \"x\", \"text\": \"ab\"}\n");
-  expect_error_containing([&] { check_cases(tokenizer, cases); }, {cases, "line 1", "field 'ids' is missing"});
+  expect_error_containing([&] { check_cases(tokenizer, cases); }, {cases + ":1", "field 'ids' is missing"});
   write_file(cases, "not json\n");
-  expect_error_containing([&] { check_cases(tokenizer, cases); }, {cases, "line 1", "invalid JSON"});
+  expect_error_containing([&] { check_cases(tokenizer, cases); }, {cases + ":1", "invalid JSON"});
 }
 
 // The checker must be able to fail: a wrong expectation is reported with the field and a diff.

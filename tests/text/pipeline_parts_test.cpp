@@ -8,7 +8,7 @@
 
 #include "text/added_vocabulary.h"
 #include "text/decoders.h"
-#include "text/json_node.h"
+#include "util/json_node.h"
 #include "text/normalizers.h"
 #include "text/pre_tokenizers.h"
 #include "text/tokenizer.h"
@@ -123,7 +123,8 @@ TEST(Normalizers, PrependReplaceSequence) {
   std::string empty;
   normalizer->normalize(empty);
   EXPECT_EQ(empty, "");  // Prepend leaves empty text alone
-  const auto regex = make_normalizer(JsonNode({{"type", "Replace"}, {"pattern", {{"Regex", "\\s+"}}}, {"content", "_"}}, "inline.json", "normalizer"));
+  const auto regex = make_normalizer(JsonNode::owning(
+      {{"type", "Replace"}, {"pattern", {{"Regex", "\\s+"}}}, {"content", "_"}}, "inline.json", "normalizer"));
   std::string spaced = "a \t b\u3000c";
   regex->normalize(spaced);
   EXPECT_EQ(spaced, "a_b_c");

@@ -366,7 +366,7 @@ TEST(TrainConfig, BadConfigsNameTheField) {
   expect_error_containing([&] { train::parse_train_config(c); }, {"unknown key 'train.per_devce_batch'"});
   c = config("unused");
   c["optim"]["lr"] = "fast";
-  expect_error_containing([&] { train::parse_train_config(c); }, {"'optim.lr'", "wrong type"});
+  expect_error_containing([&] { train::parse_train_config(c); }, {"field 'optim.lr'", "expected a number", "\"fast\""});
   c = config("unused");
   c["loss"] = {{"vista", {{"method", "l1"}}}};
   expect_error_containing([&] { train::parse_train_config(c); }, {"vista.method", "'l1'"});

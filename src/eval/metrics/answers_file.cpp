@@ -7,14 +7,14 @@ namespace vista::eval {
 
 std::vector<LlavaAnswer> read_llava_answers(const std::string& path) {
   std::vector<LlavaAnswer> out;
-  for (const auto& line : read_jsonl(path)) {
-    const JsonRecord record(line.value, path, line.line);
+  for (const auto& line : read_python_jsonl(path)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
     LlavaAnswer a;
-    a.question_id = record.at("question_id");
+    a.question_id = record.at("question_id").raw();
     if (!a.question_id.is_string() && !a.question_id.is_number_integer())
-      fail("{} must be a string or an integer, got {}", record.where("question_id"), a.question_id.dump());
+      fail("{} must be a string or an integer, got {}", record.at("question_id").location(), a.question_id.dump());
     a.text = record.string("text");
-    a.has_prompt = record.has("prompt");
+    a.has_prompt = record.contains("prompt");
     if (a.has_prompt) a.prompt = record.string("prompt");
     a.line = line.line;
     out.push_back(std::move(a));

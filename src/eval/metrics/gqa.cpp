@@ -15,9 +15,9 @@ std::string gqa_normalize_prediction(std::string_view text) {
 
 std::vector<GqaPrediction> gqa_convert_answers(const std::string& answers_jsonl) {
   std::vector<GqaPrediction> out;
-  for (const auto& line : read_jsonl(answers_jsonl)) {
-    const JsonRecord record(line.value, answers_jsonl, line.line);
-    const auto& qid = record.at("question_id");
+  for (const auto& line : read_python_jsonl(answers_jsonl)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
+    const auto& qid = record.at("question_id").raw();
     GqaPrediction p;
     p.id_is_string = qid.is_string();
     p.question_id = qid.is_string() ? qid.get<std::string>() : qid.dump();
@@ -56,28 +56,29 @@ std::vector<GqaQuestion> gqa_read_questions(const std::string& questions_json) {
   std::vector<GqaQuestion> out;
   out.reserve(ids.size());
   for (const auto& id : ids) {
-    const JsonRecord q(all.at(id), fmt::format("{}: question '{}'", questions_json, id), 0);
+    const JsonNode q = JsonNode(all.at(id), fmt::format("{}: question '{}'", questions_json, id)).expect_object();
     GqaQuestion question;
     question.id = id;
     question.is_balanced = q.boolean("isBalanced");
     // Unbalanced questions are never scored; their answer and types are read when present (for reports).
-    if (q.has("answer") || question.is_balanced) question.answer = q.string("answer");
-    if (q.has("types") || question.is_balanced) {
-      const JsonRecord types(q.at("types"), q.where("types"), 0);
-      if (types.has("structural") || question.is_balanced) question.structural = types.string("structural");
-      if (types.has("semantic") || question.is_balanced) question.semantic = types.string("semantic");
+    if (q.contains("answer") || question.is_balanced) question.answer = q.string("answer");
+    if (q.contains("types") || question.is_balanced) {
+      const JsonNode types = q.object("types");
+      if (types.contains("structural") || question.is_balanced) question.structural = types.string("structural");
+      if (types.contains("semantic") || question.is_balanced) question.semantic = types.string("semantic");
     }
     if (question.is_balanced) {
-      const JsonRecord groups(q.at("groups"), q.where("groups"), 0);
-      const auto& global = groups.at("global");
-      if (!global.is_null()) question.global_group = python_str(global, groups.where("global"));
-      question.words = static_cast<int64_t>(py::split(utf8_to_u32(q.string("question"), q.where("question"))).size());
-      const auto& semantic = q.at("semantic");
-      if (!semantic.is_array()) fail("{} must be a list", q.where("semantic"));
-      for (size_t i = 0; i < semantic.size(); ++i) {
-        const JsonRecord op(semantic[i], fmt::format("{}[{}]", q.where("semantic"), i), 0);
-        const std::string text = python_str(op.at("operation"), op.where("operation")) + ": " +
-                                 python_str(op.at("argument"), op.where("argument"));
+      const JsonNode groups = q.object("groups");
+      const auto& global = groups.at("global").raw();
+      if (!global.is_null()) question.global_group = python_str(global, groups.at("global").location());
+      question.words =
+          static_cast<int64_t>(py::split(utf8_to_u32(q.string("question"), q.at("question").location())).size());
+      const JsonNode semantic = q.at("semantic");
+      if (!semantic.is_array()) fail("{} must be a list", semantic.location());
+      for (size_t i = 0; i < semantic.raw().size(); ++i) {
+        const JsonNode op = semantic.at(i).expect_object();
+        const std::string text = python_str(op.at("operation").raw(), op.at("operation").location()) + ": " +
+                                 python_str(op.at("argument").raw(), op.at("argument").location());
         const bool excluded = text.find("exist") != std::string::npos || text.find("query: name") != std::string::npos ||
                               text.find("choose name") != std::string::npos;
         if (!excluded) ++question.steps;

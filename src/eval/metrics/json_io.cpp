@@ -8,15 +8,6 @@
 
 namespace vista::eval {
 
-nlohmann::json read_json(const std::string& path) {
-  const std::string text = py::read_file_bytes(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: invalid JSON: {}", path, e.what());
-  }
-}
-
 nlohmann::json read_json_keep_order(const std::string& path, std::vector<std::string>* top_level_keys) {
   const std::string text = py::read_file_bytes(path);
   std::vector<std::string> keys;
@@ -39,53 +30,8 @@ nlohmann::json read_json_keep_order(const std::string& path, std::vector<std::st
   return value;
 }
 
-std::vector<JsonLine> read_jsonl(const std::string& path) {
-  std::vector<JsonLine> out;
-  const auto lines = py::read_text_lines(path);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    JsonLine line;
-    line.line = static_cast<int64_t>(i) + 1;
-    try {
-      line.value = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}:{}: invalid JSON line: {}", path, line.line, e.what());
-    }
-    out.push_back(std::move(line));
-  }
-  return out;
-}
-
-JsonRecord::JsonRecord(const nlohmann::json& value, std::string file, int64_t line)
-    : value_(value), file_(std::move(file)), line_(line) {
-  if (!value_.is_object()) fail("{}: expected a JSON object, got {}", where(), value_.type_name());
-}
-
-std::string JsonRecord::where() const { return line_ > 0 ? fmt::format("{}:{}", file_, line_) : file_; }
-std::string JsonRecord::where(const std::string& key) const { return fmt::format("{}: field '{}'", where(), key); }
-
-bool JsonRecord::has(const std::string& key) const { return value_.contains(key); }
-
-const nlohmann::json& JsonRecord::at(const std::string& key) const {
-  if (!value_.contains(key)) fail("{}: missing field '{}'", where(), key);
-  return value_.at(key);
-}
-
-std::string JsonRecord::string(const std::string& key) const {
-  const auto& v = at(key);
-  if (!v.is_string()) fail("{} must be a string, got {}", where(key), v.dump());
-  return v.get<std::string>();
-}
-
-int64_t JsonRecord::integer(const std::string& key) const {
-  const auto& v = at(key);
-  if (!v.is_number_integer()) fail("{} must be an integer, got {}", where(key), v.dump());
-  return v.get<int64_t>();
-}
-
-bool JsonRecord::boolean(const std::string& key) const {
-  const auto& v = at(key);
-  if (!v.is_boolean()) fail("{} must be true or false, got {}", where(key), v.dump());
-  return v.get<bool>();
+std::vector<JsonLine> read_python_jsonl(const std::string& path) {
+  return read_jsonl_file(path, JsonlOptions{/*blank_lines_allowed=*/false, /*torn_last_line_dropped=*/false});
 }
 
 std::string json_key(const nlohmann::json& value) {

@@ -96,21 +96,21 @@ std::vector<PopeCategoryResult> pope_evaluate_files(const std::string& annotatio
                                                     const std::string& result_file) {
   // questions = {question['question_id']: question}: a repeated id keeps the last line.
   std::unordered_map<std::string, std::string> category_of;
-  for (const auto& line : read_jsonl(question_file)) {
-    const JsonRecord record(line.value, question_file, line.line);
-    category_of[json_key(record.at("question_id"))] = record.string("category");
+  for (const auto& line : read_python_jsonl(question_file)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
+    category_of[json_key(record.at("question_id").raw())] = record.string("category");
   }
   struct Answer {
     std::string category, text;
   };
   std::vector<Answer> answers;
-  for (const auto& line : read_jsonl(result_file)) {
-    const JsonRecord record(line.value, result_file, line.line);
-    const auto& qid = record.at("question_id");
+  for (const auto& line : read_python_jsonl(result_file)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
+    const auto& qid = record.at("question_id").raw();
     const auto it = category_of.find(json_key(qid));
     if (it == category_of.end())
-      fail("{}: question_id {} is not in {} (KeyError in the official script)", record.where("question_id"), qid.dump(),
-           question_file);
+      fail("{}: question_id {} is not in {} (KeyError in the official script)", record.at("question_id").location(),
+           qid.dump(), question_file);
     answers.push_back({it->second, record.string("text")});
   }
 
@@ -128,9 +128,9 @@ std::vector<PopeCategoryResult> pope_evaluate_files(const std::string& annotatio
     const std::string category = file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
     const std::string label_file = (fs::path(annotation_dir) / file).string();
     std::vector<std::optional<std::string>> labels;
-    for (const auto& line : read_jsonl(label_file)) {
-      const JsonRecord record(line.value, label_file, line.line);
-      const auto& label = record.at("label");
+    for (const auto& line : read_python_jsonl(label_file)) {
+      const JsonNode record = JsonNode(line.value, line.where).expect_object();
+      const auto& label = record.at("label").raw();
       labels.push_back(label.is_string() ? std::optional<std::string>(label.get<std::string>()) : std::nullopt);
     }
     std::vector<std::string> texts;

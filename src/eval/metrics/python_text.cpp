@@ -10,6 +10,7 @@
 
 #include "text/utf8.h"  // append_utf8 (header-only)
 #include "util/error.h"
+#include "util/unicode_lowercase.h"
 
 namespace vista::eval {
 
@@ -17,11 +18,6 @@ namespace {
 
 struct CodePointRange {
   char32_t first, last;
-};
-struct LowerMapping {
-  char32_t code_point;
-  int length;
-  char32_t lower[3];
 };
 
 #include "eval/metrics/unicode_tables.inc"
@@ -32,13 +28,6 @@ bool in_ranges(const CodePointRange (&table)[N], char32_t c) {
                                    [](char32_t v, const CodePointRange& r) { return v < r.first; });
   if (it == std::begin(table)) return false;
   return c <= std::prev(it)->last;
-}
-
-const LowerMapping* find_lower(char32_t c) {
-  const auto it = std::lower_bound(std::begin(kLowerMappings), std::end(kLowerMappings), c,
-                                   [](const LowerMapping& m, char32_t v) { return m.code_point < v; });
-  if (it == std::end(kLowerMappings) || it->code_point != c) return nullptr;
-  return &*it;
 }
 
 // CPython unicodeobject.c handle_capital_sigma: U+03A3 at i is final (U+03C2) when the first
@@ -124,10 +113,9 @@ std::u32string lower(std::u32string_view s) {
       out.push_back(c >= U'A' && c <= U'Z' ? c + 32 : c);
     } else if (c == 0x3A3) {
       out.push_back(capital_sigma_lower(s, i));
-    } else if (const auto* m = find_lower(c)) {
-      out.append(m->lower, static_cast<size_t>(m->length));
     } else {
-      out.push_back(c);
+      const unicode::Lowercase m = unicode::lowercase(c);
+      out.append(m.code_points, m.length);
     }
   }
   return out;

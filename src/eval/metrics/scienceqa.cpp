@@ -140,10 +140,10 @@ ScienceQaResult scienceqa_evaluate_files(const std::string& base_dir, const std:
                                          const std::string& split) {
   const std::string splits_path = (fs::path(base_dir) / "pid_splits.json").string();
   const std::string problems_path = (fs::path(base_dir) / "problems.json").string();
-  const nlohmann::json splits = read_json(splits_path);
+  const nlohmann::json splits = read_json_file(splits_path);
   if (!splits.is_object() || !splits.contains(split) || !splits[split].is_array())
     fail("{}: field '{}' must be a list of problem ids", splits_path, split);
-  const nlohmann::json problems = read_json(problems_path);
+  const nlohmann::json problems = read_json_file(problems_path);
   if (!problems.is_object()) fail("{}: expected a JSON object of problems", problems_path);
 
   std::vector<ScienceQaProblem> split_problems;
@@ -153,24 +153,24 @@ ScienceQaResult scienceqa_evaluate_files(const std::string& base_dir, const std:
            pid_value.dump());
     const std::string pid = pid_value.get<std::string>();
     if (!problems.contains(pid)) fail("{}: no problem '{}' (listed in {} '{}')", problems_path, pid, splits_path, split);
-    const JsonRecord prob(problems[pid], fmt::format("{}: problem '{}'", problems_path, pid), 0);
-    const auto& choices = prob.at("choices");
-    if (!choices.is_array()) fail("{} must be a list", prob.where("choices"));
+    const JsonNode prob = JsonNode(problems[pid], fmt::format("{}: problem '{}'", problems_path, pid)).expect_object();
+    const auto& choices = prob.at("choices").raw();
+    if (!choices.is_array()) fail("{} must be a list", prob.at("choices").location());
     split_problems.push_back({pid, static_cast<int64_t>(choices.size()), prob.integer("answer")});
   }
 
   std::unordered_map<std::string, ScienceQaPrediction> predictions;
-  for (const auto& line : read_jsonl(result_file)) {
-    const JsonRecord record(line.value, result_file, line.line);
-    const auto& qid = record.at("question_id");
+  for (const auto& line : read_python_jsonl(result_file)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
+    const auto& qid = record.at("question_id").raw();
     if (!qid.is_string()) {
       // An int id is a different dict key than any str pid: never used, and its other fields are never read.
       continue;
     }
     ScienceQaPrediction pred;
-    if (record.has("text")) pred.text = record.string("text");
-    if (record.has("prompt")) pred.prompt = record.string("prompt");
-    pred.source = record.where();
+    if (record.contains("text")) pred.text = record.string("text");
+    if (record.contains("prompt")) pred.prompt = record.string("prompt");
+    pred.source = record.location();
     predictions[qid.get<std::string>()] = std::move(pred);
   }
   return scienceqa_evaluate(split_problems, predictions);

@@ -124,41 +124,41 @@ TextVqaRun textvqa_evaluate_files(const std::string& annotation_file, const std:
   if (const auto dot = run.experiment_name.rfind('.'); dot != std::string::npos && dot > 0)
     run.experiment_name.resize(dot);
 
-  const nlohmann::json annotation_json = read_json(annotation_file);
+  const nlohmann::json annotation_json = read_json_file(annotation_file);
   if (!annotation_json.is_object() || !annotation_json.contains("data") || !annotation_json["data"].is_array())
     fail("{}: field 'data' must be a list of annotations", annotation_file);
   // {(image_id, question.lower()): annotation}: a repeated key keeps the last annotation.
   std::unordered_map<std::string, std::vector<std::string>> gts_by_key;
   const auto& data = annotation_json["data"];
   for (size_t i = 0; i < data.size(); ++i) {
-    const JsonRecord record(data[i], fmt::format("{}: data[{}]", annotation_file, i), 0);
-    const auto& answers = record.at("answers");
-    if (!answers.is_array()) fail("{} must be a list of strings", record.where("answers"));
+    const JsonNode record = JsonNode(data[i], fmt::format("{}: data[{}]", annotation_file, i)).expect_object();
+    const auto& answers = record.at("answers").raw();
+    if (!answers.is_array()) fail("{} must be a list of strings", record.at("answers").location());
     std::vector<std::string> gts;
     for (const auto& a : answers) {
-      if (!a.is_string()) fail("{} must be a list of strings, got {}", record.where("answers"), a.dump());
+      if (!a.is_string()) fail("{} must be a list of strings, got {}", record.at("answers").location(), a.dump());
       gts.push_back(a.get<std::string>());
     }
-    gts_by_key[json_key(record.at("image_id")) + '\n' + py::lower(record.string("question"))] = std::move(gts);
+    gts_by_key[json_key(record.at("image_id").raw()) + '\n' + py::lower(record.string("question"))] = std::move(gts);
   }
 
   std::vector<double> scores;
-  for (const auto& line : read_jsonl(result_file)) {
-    const JsonRecord record(line.value, result_file, line.line);
+  for (const auto& line : read_python_jsonl(result_file)) {
+    const JsonNode record = JsonNode(line.value, line.where).expect_object();
     TextVqaRunItem item;
-    const auto& qid = record.at("question_id");
+    const auto& qid = record.at("question_id").raw();
     item.question_id = qid.is_string() ? qid.get<std::string>() : qid.dump();
     item.prompt = record.string("prompt");
     item.text = record.string("text");
     try {
       item.question = textvqa_question_from_prompt(item.prompt);
     } catch (const Error& e) {
-      fail("{}: {}", record.where("prompt"), e.what());
+      fail("{}: {}", record.at("prompt").location(), e.what());
     }
     const auto it = gts_by_key.find(json_key(qid) + '\n' + item.question);
     if (it == gts_by_key.end())
       fail("{}: no annotation in {} for image_id {} and question '{}' (KeyError in the official script)",
-           record.where(), annotation_file, qid.dump(), item.question);
+           record.location(), annotation_file, qid.dump(), item.question);
     item.accuracy = vqa_soft_accuracy(item.text, it->second);
     scores.push_back(item.accuracy);
     run.items.push_back(std::move(item));

@@ -1,11 +1,22 @@
-#include "text/json_node.h"
-
-#include <fstream>
-#include <sstream>
+#include "util/json_node.h"
 
 #include "util/error.h"
 
-namespace vista::text {
+namespace vista {
+
+namespace {
+
+// A value as a message shows it: scalars in full up to a length, containers by type only.
+std::string described(const nlohmann::json& value) {
+  if (value.is_null()) return "null";
+  std::string out = json_type_name(value);
+  if (value.is_array() || value.is_object()) return out;
+  std::string text = value.dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return out + " " + text;
+}
+
+}  // namespace
 
 std::string json_type_name(const nlohmann::json& value) {
   if (value.is_null()) return "null";
@@ -17,12 +28,32 @@ std::string json_type_name(const nlohmann::json& value) {
   return "an object";
 }
 
+JsonNode JsonNode::owning(nlohmann::json document, std::string file, std::string path) {
+  auto held = std::make_shared<const nlohmann::json>(std::move(document));
+  JsonNode node(*held, std::move(file), std::move(path));
+  node.document_ = std::move(held);
+  return node;
+}
+
+JsonNode JsonNode::child(const nlohmann::json& value, std::string path) const {
+  JsonNode node(value, file_, std::move(path));
+  node.document_ = document_;
+  return node;
+}
+
 std::string JsonNode::where() const { return path_.empty() ? std::string("top level") : "field '" + path_ + "'"; }
+
+std::string JsonNode::location() const { return path_.empty() ? file_ : file_ + ": " + where(); }
 
 void JsonNode::fail(const std::string& message) const { vista::fail("{}: {}: {}", file_, where(), message); }
 
 void JsonNode::expect(bool ok, const char* expected) const {
-  if (!ok) fail(std::string("expected ") + expected + ", got " + json_type_name(*value_));
+  if (!ok) fail(std::string("expected ") + expected + ", got " + described(*value_));
+}
+
+const JsonNode& JsonNode::expect_object() const {
+  expect(value_->is_object(), "an object");
+  return *this;
 }
 
 bool JsonNode::has(const std::string& key) const {
@@ -31,25 +62,27 @@ bool JsonNode::has(const std::string& key) const {
   return it != value_->end() && !it->is_null();
 }
 
+bool JsonNode::contains(const std::string& key) const { return value_->is_object() && value_->contains(key); }
+
 JsonNode JsonNode::at(const std::string& key) const {
   expect(value_->is_object(), "an object");
   auto it = value_->find(key);
-  const std::string child = path_.empty() ? key : path_ + "." + key;
-  if (it == value_->end()) vista::fail("{}: field '{}' is missing", file_, child);
-  return JsonNode(*it, file_, child);
+  const std::string child_path = path_.empty() ? key : path_ + "." + key;
+  if (it == value_->end()) vista::fail("{}: field '{}' is missing", file_, child_path);
+  return child(*it, child_path);
 }
 
 std::optional<JsonNode> JsonNode::find(const std::string& key) const {
   expect(value_->is_object(), "an object");
   auto it = value_->find(key);
   if (it == value_->end() || it->is_null()) return std::nullopt;
-  return JsonNode(*it, file_, path_.empty() ? key : path_ + "." + key);
+  return child(*it, path_.empty() ? key : path_ + "." + key);
 }
 
 JsonNode JsonNode::at(size_t index) const {
   expect(value_->is_array(), "an array");
   if (index >= value_->size()) fail("index " + std::to_string(index) + " out of range");
-  return JsonNode((*value_)[index], file_, path_ + "[" + std::to_string(index) + "]");
+  return child((*value_)[index], path_ + "[" + std::to_string(index) + "]");
 }
 
 size_t JsonNode::size() const {
@@ -69,7 +102,14 @@ bool JsonNode::as_bool() const {
 
 int64_t JsonNode::as_int() const {
   expect(value_->is_number_integer() || value_->is_number_unsigned(), "an integer");
+  if (value_->is_number_unsigned() && value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    fail("expected an integer, got " + value_->dump() + ", beyond the 64-bit range");
   return value_->get<int64_t>();
+}
+
+double JsonNode::as_number() const {
+  expect(value_->is_number(), "a number");
+  return value_->get<double>();
 }
 
 const nlohmann::json& JsonNode::as_array() const {
@@ -82,12 +122,28 @@ const nlohmann::json& JsonNode::as_object() const {
   return *value_;
 }
 
+JsonNode JsonNode::object(const std::string& key) const {
+  JsonNode child = at(key);
+  child.expect_object();
+  return child;
+}
+
 std::string JsonNode::string_or(const std::string& key, const std::string& fallback) const {
   auto child = find(key);
   return child ? child->as_string() : fallback;
 }
 
-bool JsonNode::bool_or(const std::string& key, bool fallback) const {
+int64_t JsonNode::integer_or(const std::string& key, int64_t fallback) const {
+  auto child = find(key);
+  return child ? child->as_int() : fallback;
+}
+
+double JsonNode::number_or(const std::string& key, double fallback) const {
+  auto child = find(key);
+  return child ? child->as_number() : fallback;
+}
+
+bool JsonNode::boolean_or(const std::string& key, bool fallback) const {
   auto child = find(key);
   return child ? child->as_bool() : fallback;
 }
@@ -98,19 +154,4 @@ std::optional<std::string> JsonNode::optional_string(const std::string& key) con
   return child->as_string();
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) vista::fail("{}: cannot open file (expected a readable JSON file)", path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    vista::fail("{}: invalid JSON at byte {}: {}", path, e.byte, e.what());
-  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond double's range
-    vista::fail("{}: invalid JSON: {}", path, e.what());
-  }
-}
-
-}  // namespace vista::text
+}  // namespace vista
