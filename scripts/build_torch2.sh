@@ -3,10 +3,21 @@
 # wheel (scripts/torch2_venv.sh), into ./build-torch2. Needs the CUDA toolkit (nvcc) for torch's
 # CMake config; no GPU is needed to build, and the CPU tests run without one.
 #
-#   bash scripts/build_torch2.sh          -> build-torch2/vista (+ tests, benches)
+#   bash scripts/build_torch2.sh             -> build-torch2/vista (+ tests, benches)
+#   bash scripts/build_torch2.sh --sanitize  -> build-torch2-asan: the same under AddressSanitizer +
+#                                               UndefinedBehaviorSanitizer (scripts/sanitizer_env.sh),
+#                                               without the benches
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
+DIR=build-torch2
+BUILD=(-DCMAKE_BUILD_TYPE=Release)
+if [ "${1:-}" = "--sanitize" ]; then
+  source scripts/sanitizer_env.sh
+  DIR=build-torch2-asan
+  BUILD=(-DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=$SANITIZER_CXX_FLAGS"
+         "-DCMAKE_EXE_LINKER_FLAGS=$SANITIZER_LINK_FLAGS" -DVISTA_BUILD_BENCH=OFF)
+fi
 VENV="$(bash scripts/torch2_venv.sh)"
 PY="$VENV/bin/python"
 TORCH_DIR="$("$PY" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
@@ -26,11 +37,11 @@ NVIDIA="$(dirname "$TORCH_DIR")/nvidia"
 CUDA_INCLUDES="$(ls -d "$NVIDIA"/*/include | grep -v /nccl/ | paste -sd';' -)"
 GENERATOR=()
 command -v ninja >/dev/null 2>&1 && GENERATOR=(-G Ninja)
-[ -f build-torch2/CMakeCache.txt ] && GENERATOR=()
-mkdir -p build-torch2
+[ -f "$DIR/CMakeCache.txt" ] && GENERATOR=()
+mkdir -p "$DIR"
 # The wheel's own libraries, named explicitly: torch's config would otherwise pick up Debian's
 # libc10.so from /usr/lib first. NCCL and CUDA runtime headers come from the wheel's nvidia-* packages.
-cmake -S . -B build-torch2 "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
+cmake -S . -B "$DIR" "${GENERATOR[@]}" "${BUILD[@]}" \
     -DCMAKE_PREFIX_PATH="$PREFIX" \
     -Dc10_LIBRARY="$TORCH_DIR/lib/libc10.so" \
     -DTORCH_LIBRARY="$TORCH_DIR/lib/libtorch.so" \
@@ -39,7 +50,7 @@ cmake -S . -B build-torch2 "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release \
     -DCUDA_NVRTC_LIB="$NVIDIA/cuda_nvrtc/lib/libnvrtc.so.12" \
     -DVISTA_NCCL_INCLUDE_DIR="$NVIDIA/nccl/include" \
     -DVISTA_CUDA_INCLUDE_DIR="$CUDA_INCLUDES" \
-    -DVISTA_TORCHRUN="$VENV/bin/torchrun" > build-torch2/configure.log \
-  || { cat build-torch2/configure.log >&2; exit 1; }
-cmake --build build-torch2 -j "$JOBS"
-echo "build_torch2: $(build-torch2/vista --version)"
+    -DVISTA_TORCHRUN="$VENV/bin/torchrun" > "$DIR/configure.log" \
+  || { cat "$DIR/configure.log" >&2; exit 1; }
+cmake --build "$DIR" -j "$JOBS"
+echo "build_torch2: $("$DIR/vista" --version)"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O1) into
-# ./build-asan, then every ctest under the sanitizers: memory errors and undefined behaviour in
-# vista's code end the test that meets them. libtorch itself is not instrumented; its allocations
-# are still checked through ASan's malloc. Leak checking is off (libtorch keeps global state).
+# The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O1,
+# scripts/sanitizer_env.sh) against Debian's libtorch into ./build-asan, then every ctest under the
+# sanitizers: memory errors and undefined behaviour in vista's code end the test that meets them.
+# libtorch itself is not instrumented; its allocations are still checked through ASan's malloc.
+# CI runs the same suite on the torch 2.x build (scripts/test_torch2.sh --sanitize).
 #
 #   bash scripts/test_sanitizers.sh          # everything
-#   bash scripts/test_sanitizers.sh --core   # the parser and scorer suites only: tokenizers, image
-#                                            # decoding and preprocessing, the benchmark scorers
-#                                            # (./build-asan-core; CI runs this)
+#   bash scripts/test_sanitizers.sh --core   # the torch-free suites only: the floor's JSON readers
+#                                            # and lowercase, tokenizers, image decoding and
+#                                            # preprocessing, the benchmark scorers
+#                                            # (./build-asan-core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORE=0
@@ -18,15 +20,13 @@ DIR=build-asan
 GENERATOR=()
 command -v ninja >/dev/null 2>&1 && GENERATOR=(-G Ninja)
 [ -f "$DIR/CMakeCache.txt" ] && GENERATOR=()
-FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+source scripts/sanitizer_env.sh
 start=$(date +%s)
-cmake -S . -B "$DIR" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$FLAGS" \
-  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DVISTA_BUILD_BENCH=OFF > /dev/null
-export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:detect_odr_violation=0"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+cmake -S . -B "$DIR" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$SANITIZER_CXX_FLAGS" \
+  -DCMAKE_EXE_LINKER_FLAGS="$SANITIZER_LINK_FLAGS" -DVISTA_BUILD_BENCH=OFF > /dev/null
 if [ "$CORE" = 1 ]; then
   # Each suite is its own executable, so only these targets and their libraries are built.
-  SUITES=(src/text/vista_text_tests src/image/vista_image_tests src/eval/vista_eval_tests)
+  SUITES=(src/util/vista_util_tests src/text/vista_text_tests src/image/vista_image_tests src/eval/vista_eval_tests)
   cmake --build "$DIR" -j "${JOBS:-$(nproc)}" --target "${SUITES[@]##*/}"
   echo "build (sanitizers, parser and scorer suites): $(( $(date +%s) - start )) s"
   start=$(date +%s)
