@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "models/checkpointing.h"
+#include "models/lean_elementwise.h"
 #include "util/error.h"
 #include "runtime/torch_compat.h"
 
@@ -19,6 +21,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x_BTD) {
+  if (x_BTD.scalar_type() == torch::kFloat32) return rms_norm_float32(x_BTD, weight, eps_);
   const auto input_dtype = x_BTD.scalar_type();
   auto x = x_BTD.to(torch::kFloat32);
   auto variance = x.pow(2).mean(-1, /*keepdim=*/true);
@@ -104,12 +107,18 @@ torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const t
   const auto* recording = AttentionRecording::active();
   if (!recording && compat::fused_attention_available(q_BHTD.device()))
     return compat::fused_attention(q_BHTD, k_BHSD, v_BHSD, mask_B1TS);
-  const double scale = std::sqrt(static_cast<double>(q_BHTD.size(-1)));
-  auto scores = torch::matmul(q_BHTD, k_BHSD.transpose(2, 3)) / scale;
-  if (mask_B1TS.defined()) scores = scores + mask_B1TS;
-  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q_BHTD.scalar_type());
-  if (recording) (*recording)(probs.detach());
-  return torch::matmul(probs, v_BHSD);
+  // Kept until backward recomputes it: the mask by value.
+  auto core = [mask_B1TS, recording](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+    const double scale = std::sqrt(static_cast<double>(q.size(-1)));
+    auto scores = torch::matmul(q, k.transpose(2, 3)) / scale;
+    if (mask_B1TS.defined()) scores = scores + mask_B1TS;
+    auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+    if (recording) (*recording)(probs.detach());
+    return torch::matmul(probs, v);
+  };
+  // A recording sees each layer's probabilities once, so it keeps the plain path.
+  if (recording) return core(q_BHTD, k_BHSD, v_BHSD);
+  return attention_recomputed_in_backward(core, q_BHTD, k_BHSD, v_BHSD);
 }
 
 torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {

@@ -1,6 +1,7 @@
 #include "models/llama.h"
 
 #include "models/decoder_stack.h"
+#include "models/lean_elementwise.h"
 
 namespace vista::models {
 
@@ -38,7 +39,7 @@ LlamaMLPImpl::LlamaMLPImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD) {
-  return down_proj->forward(torch::silu(gate_proj->forward(x_BTD)) * up_proj->forward(x_BTD));
+  return down_proj->forward(swiglu(gate_proj->forward(x_BTD), up_proj->forward(x_BTD)));
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
