@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "models/layers.h"
 #include "runtime/torch_compat.h"
 
 namespace vista::models {
@@ -130,7 +131,9 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
 torch::Tensor attention_recomputed_in_backward(const AttentionCoreFn& core, const torch::Tensor& q_BHTD,
                                                const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD) {
   const bool any_grad = q_BHTD.requires_grad() || k_BHSD.requires_grad() || v_BHSD.requires_grad();
-  if (!torch::GradMode::is_enabled() || !any_grad || t_recomputing_block) return core(q_BHTD, k_BHSD, v_BHSD);
+  // A recording sees each layer's probabilities once, so it keeps the plain path.
+  if (!torch::GradMode::is_enabled() || !any_grad || t_recomputing_block || AttentionRecording::active())
+    return core(q_BHTD, k_BHSD, v_BHSD);
   return RecomputedAttention::apply(q_BHTD, k_BHSD, v_BHSD, c10::make_intrusive<AttentionHolder>(core));
 }
 

@@ -17,8 +17,8 @@ torch::Tensor checkpointed(const BlockFn& block, const torch::Tensor& x);
 // softmax-attention core(q, k, v) -> out whose backward recomputes the core instead of keeping
 // the probabilities [B, H, T, S] from the forward (what memory-efficient attention kernels do:
 // only q, k and v are kept). The forward output and the gradients are bit for bit the plain
-// core's. Without grad mode, or inside a checkpointed block's recomputation (which already
-// recomputes everything once), it is a plain call.
+// core's. Without grad mode, inside a checkpointed block's recomputation (which already
+// recomputes everything once), or while an AttentionRecording is active, it is a plain call.
 using AttentionCoreFn =
     std::function<torch::Tensor(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD)>;
 torch::Tensor attention_recomputed_in_backward(const AttentionCoreFn& core, const torch::Tensor& q_BHTD,

@@ -116,8 +116,6 @@ torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const t
     if (recording) (*recording)(probs.detach());
     return torch::matmul(probs, v);
   };
-  // A recording sees each layer's probabilities once, so it keeps the plain path.
-  if (recording) return core(q_BHTD, k_BHSD, v_BHSD);
   return attention_recomputed_in_backward(core, q_BHTD, k_BHSD, v_BHSD);
 }
 

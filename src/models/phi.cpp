@@ -37,8 +37,7 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
     if (recording) (*recording)(probs.detach());
     return torch::matmul(probs, v);
   };
-  // A recording sees each layer's probabilities once, so it keeps the plain path.
-  const auto out_BHTD = recording ? core(q, k, v) : attention_recomputed_in_backward(core, q, k, v);
+  const auto out_BHTD = attention_recomputed_in_backward(core, q, k, v);
   return dense->forward(out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_}));
 }
 
