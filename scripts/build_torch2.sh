@@ -35,13 +35,14 @@ NVIDIA="$(dirname "$TORCH_DIR")/nvidia"
 # The headers of the CUDA libraries the wheel was built with (CUDA 12.x), ahead of whatever toolkit
 # this machine has (a newer cuBLAS header does not compile against an older runtime's).
 CUDA_INCLUDES="$(ls -d "$NVIDIA"/*/include | grep -v /nccl/ | paste -sd';' -)"
+source scripts/unity_build.sh
 GENERATOR=()
 command -v ninja >/dev/null 2>&1 && GENERATOR=(-G Ninja)
 [ -f "$DIR/CMakeCache.txt" ] && GENERATOR=()
 mkdir -p "$DIR"
 # The wheel's own libraries, named explicitly: torch's config would otherwise pick up Debian's
 # libc10.so from /usr/lib first. NCCL and CUDA runtime headers come from the wheel's nvidia-* packages.
-cmake -S . -B "$DIR" "${GENERATOR[@]}" "${BUILD[@]}" \
+cmake -S . -B "$DIR" "${GENERATOR[@]}" "${BUILD[@]}" "${UNITY_BUILD[@]}" \
     -DCMAKE_PREFIX_PATH="$PREFIX" \
     -Dc10_LIBRARY="$TORCH_DIR/lib/libc10.so" \
     -DTORCH_LIBRARY="$TORCH_DIR/lib/libtorch.so" \

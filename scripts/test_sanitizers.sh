@@ -21,9 +21,10 @@ GENERATOR=()
 command -v ninja >/dev/null 2>&1 && GENERATOR=(-G Ninja)
 [ -f "$DIR/CMakeCache.txt" ] && GENERATOR=()
 source scripts/sanitizer_env.sh
+source scripts/unity_build.sh
 start=$(date +%s)
 cmake -S . -B "$DIR" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$SANITIZER_CXX_FLAGS" \
-  -DCMAKE_EXE_LINKER_FLAGS="$SANITIZER_LINK_FLAGS" -DVISTA_BUILD_BENCH=OFF > /dev/null
+  -DCMAKE_EXE_LINKER_FLAGS="$SANITIZER_LINK_FLAGS" -DVISTA_BUILD_BENCH=OFF "${UNITY_BUILD[@]}" > /dev/null
 if [ "$CORE" = 1 ]; then
   # Each suite is its own executable, so only these targets and their libraries are built.
   SUITES=(src/util/vista_util_tests src/text/vista_text_tests src/image/vista_image_tests src/eval/vista_eval_tests)

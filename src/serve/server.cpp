@@ -15,6 +15,7 @@
 #include "serve/api_error.h"
 #include "serve/chat_page.h"
 #include "util/error.h"
+#include "util/measure.h"
 
 namespace vista::serve {
 
@@ -30,8 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The prompt the model continues: the template's rendering of the turns, then the answer's cue.
 std::string chat_prompt(const data::Template& tmpl, const data::Conversation& conversation) {

@@ -27,7 +27,6 @@ namespace vista::train {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 }  // namespace
 
 std::string SeaBenchResult::to_json() const {

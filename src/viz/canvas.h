@@ -7,6 +7,8 @@
 
 namespace vista::viz {
 
+inline constexpr uint8_t kBlack[3] = {0, 0, 0};
+
 struct Canvas {
   image::ImageU8 img;
   Canvas(int width, int height, uint8_t background = 255);

@@ -13,7 +13,6 @@ namespace vista::viz {
 namespace {
 // Stops of matplotlib's viridis (at 0, 0.25, 0.5, 0.75, 1), linearly interpolated.
 constexpr double kStops[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
-const uint8_t kBlack[3] = {0, 0, 0};
 }  // namespace
 
 void colour_of(double t, uint8_t rgb[3]) {

@@ -14,8 +14,8 @@ namespace vista::viz {
 
 namespace {
 
-const uint8_t kPalette[][3] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {148, 103, 189}, {255, 127, 14}, {23, 190, 207}};
-const uint8_t kBlack[3] = {0, 0, 0};
+const uint8_t kPalette[][3] = {{31, 119, 180},  {214, 39, 40},  {44, 160, 44},
+                               {148, 103, 189}, {255, 127, 14}, {23, 190, 207}};
 const uint8_t kGrid[3] = {225, 225, 225};
 
 }  // namespace

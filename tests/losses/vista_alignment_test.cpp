@@ -11,7 +11,7 @@ using namespace vista::losses;
 namespace {
 
 // docs/method.md §3.2: D=2, one image sample, s=(1,0), X=[(0,0),(1,1)], m=2, weights 0.5, 1.0.
-struct Example {
+struct SpecExample {
   torch::Tensor hidden = torch::tensor({1.0, 0.0}, torch::kFloat64).view({1, 1, 2});
   torch::Tensor last = torch::tensor({0});
   torch::Tensor text = torch::tensor({0.0, 0.0, 1.0, 1.0}, torch::kFloat64).view({2, 2});
@@ -29,7 +29,7 @@ VistaOptions options(VistaMethod method, VistaReduce reduce, VistaWeight weight)
 }  // namespace
 
 TEST(VistaAlignment, MethodSpecVectors) {
-  Example ex;
+  SpecExample ex;
   auto run = [&](VistaOptions o) { return vista_alignment(ex.hidden, ex.last, ex.text, ex.offsets, o); };
   const auto l2_mean = run(options(VistaMethod::kL2, VistaReduce::kMean, VistaWeight::kTOverM));
   EXPECT_NEAR(l2_mean.term.item<double>(), 0.375, 1e-12);
@@ -44,7 +44,7 @@ TEST(VistaAlignment, MethodSpecVectors) {
 }
 
 TEST(VistaAlignment, MethodSpecGradient) {
-  Example ex;
+  SpecExample ex;
   ex.hidden.requires_grad_(true);
   ex.text.requires_grad_(true);
   const auto r = vista_alignment(ex.hidden, ex.last, ex.text, ex.offsets, VistaOptions{});
@@ -57,7 +57,7 @@ TEST(VistaAlignment, MethodSpecGradient) {
 }
 
 TEST(VistaAlignment, TotalsCombineWithSignOfMethod) {
-  Example ex;
+  SpecExample ex;
   const auto ce = torch::tensor(2.0, torch::kFloat64);
   auto l2 = options(VistaMethod::kL2, VistaReduce::kMean, VistaWeight::kTOverM);
   l2.lambda = 2.0;
@@ -69,7 +69,7 @@ TEST(VistaAlignment, TotalsCombineWithSignOfMethod) {
 }
 
 TEST(VistaAlignment, TextOnlySampleDoesNotChangeTheTerm) {
-  Example ex;
+  SpecExample ex;
   const auto base = vista_alignment(ex.hidden, ex.last, ex.text, ex.offsets, VistaOptions{});
   // Second sample: no image (-1), three text tokens with a NaN-free but large embedding.
   auto hidden = torch::cat({ex.hidden, torch::full({1, 1, 2}, 50.0, torch::kFloat64)}, 0);
@@ -125,7 +125,7 @@ TEST(VistaAlignment, Float64FiniteDifferenceGradientEveryVariant) {
 }
 
 TEST(VistaAlignment, DetachTextStopsGradientIntoEmbeddings) {
-  Example ex;
+  SpecExample ex;
   ex.text.requires_grad_(true);
   VistaOptions o;
   o.detach_text = true;
