@@ -1,8 +1,10 @@
 #include "models/checkpointing.h"
 
 #include <ATen/core/ivalue.h>
+#include <torch/csrc/autograd/engine.h>
 
 #include <atomic>
+#include <utility>
 
 #include "models/layers.h"
 #include "runtime/torch_compat.h"
@@ -88,10 +90,23 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
 };
 
 struct AttentionHolder : torch::CustomClassHolder {
-  explicit AttentionHolder(AttentionCoreFn f) : fn(std::move(f)), autocast(AutocastState::current()) {}
-  AttentionCoreFn fn;
+  AttentionHolder(AttentionScoresFn f, torch::ScalarType dtype)
+      : fn(std::move(f)), probs_dtype(dtype), autocast(AutocastState::current()) {}
+  AttentionScoresFn fn;
+  torch::ScalarType probs_dtype;
   AutocastState autocast;
+  bool autocast_on() const { return autocast.cpu || autocast.cuda; }
 };
+
+torch::Tensor probabilities(const torch::Tensor& scores_BHTS, torch::ScalarType dtype) {
+  return torch::softmax(scores_BHTS, -1, torch::kFloat32).to(dtype);
+}
+
+// What at::matmul does with [B, H, T, S] x [B, H, S, D]: both operands reshaped to three
+// dimensions (a view, or a contiguous copy of a strided operand) for one bmm.
+torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY) {
+  return t_BHXY.reshape({t_BHXY.size(0) * t_BHXY.size(1), t_BHXY.size(2), t_BHXY.size(3)});
+}
 
 class RecomputedAttention : public torch::autograd::Function<RecomputedAttention> {
  public:
@@ -99,7 +114,7 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
                                c10::intrusive_ptr<AttentionHolder> core) {
     ctx->save_for_backward({q, k, v});
     ctx->saved_data["core"] = c10::IValue::make_capsule(core);
-    return core->fn(q, k, v);
+    return torch::matmul(probabilities(core->fn(q, k), core->probs_dtype), v);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -111,12 +126,24 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
       inputs.push_back(saved[i].detach().requires_grad_(ctx->needs_input_grad(i)));
       if (ctx->needs_input_grad(i)) wanted.push_back(inputs.back());
     }
+    const auto& v_BHSD = inputs[2];
     torch::autograd::variable_list grads;
     {
       torch::AutoGradMode enable(true);
       ScopedAutocast autocast(core->autocast);
-      const auto output = core->fn(inputs[0], inputs[1], inputs[2]);
-      grads = torch::autograd::grad({output}, wanted, {grad_outputs[0]});
+      auto scores_BHTS = core->fn(inputs[0], inputs[1]);
+      const bool float32 = scores_BHTS.scalar_type() == torch::kFloat32 && core->probs_dtype == torch::kFloat32 &&
+                           v_BHSD.scalar_type() == torch::kFloat32;
+      if (!float32 || core->autocast_on() || scores_BHTS.dim() != 4 || v_BHSD.dim() != 4 ||
+          scores_BHTS.sizes().slice(0, 2) != v_BHSD.sizes().slice(0, 2)) {
+        // Casts (of the probabilities, or autocast's of the product's operands) and broadcast batch
+        // dimensions each add a step to the backward: there the product is recomputed and autograd
+        // differentiates the whole core.
+        const auto out = torch::matmul(probabilities(std::exchange(scores_BHTS, {}), core->probs_dtype), v_BHSD);
+        grads = torch::autograd::grad({out}, wanted, {grad_outputs[0]});
+      } else {
+        grads = float32_backward(std::move(scores_BHTS), inputs, grad_outputs[0], ctx);
+      }
     }
     ++g_attention_recomputations;
     torch::autograd::variable_list result(4);
@@ -124,17 +151,60 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
       if (ctx->needs_input_grad(i)) result[i] = grads[next++];
     return result;
   }
+
+ private:
+  // The formulas autograd applies to the plain core's bmm (after at::matmul's reshapes) and
+  // softmax. What the plain backward frees is freed here at the same point: the scores once the
+  // probabilities exist, the probabilities and their gradient before the scores' graph is walked
+  // (from its edge, so that the scores themselves are not held). Returns the gradients of q, k, v
+  // that are needed.
+  static torch::autograd::variable_list float32_backward(torch::Tensor scores_BHTS,
+                                                         const std::vector<torch::Tensor>& inputs,
+                                                         const torch::Tensor& grad_out_BHTD,
+                                                         torch::autograd::AutogradContext* ctx) {
+    const bool need_qk = ctx->needs_input_grad(0) || ctx->needs_input_grad(1);
+    const auto scores_dtype = scores_BHTS.scalar_type();
+    const auto scores_edge = torch::autograd::impl::gradient_edge(scores_BHTS);
+    torch::Tensor grad_scores_BHTS, grad_v_BHSD;
+    {
+      const auto probs_BHTS = probabilities(std::exchange(scores_BHTS, {}).detach(), torch::kFloat32);
+      const auto grad_out = as_batched_matrices(grad_out_BHTD);
+      if (ctx->needs_input_grad(2))
+        grad_v_BHSD = as_batched_matrices(probs_BHTS).transpose(1, 2).bmm(grad_out).view(inputs[2].sizes());
+      if (need_qk) {
+        const auto grad_probs = grad_out.bmm(as_batched_matrices(inputs[2].detach()).transpose(1, 2));
+        grad_scores_BHTS =
+            at::_softmax_backward_data(grad_probs.view(probs_BHTS.sizes()), probs_BHTS, -1, scores_dtype);
+      }
+    }
+    torch::autograd::variable_list grads;
+    if (need_qk) {
+      torch::autograd::edge_list qk;
+      for (size_t i = 0; i < 2; ++i)
+        if (ctx->needs_input_grad(i)) qk.push_back(torch::autograd::impl::gradient_edge(inputs[i]));
+      grads = torch::autograd::Engine::get_default_engine().execute(
+          {scores_edge}, {std::exchange(grad_scores_BHTS, {})}, /*keep_graph=*/false, /*create_graph=*/false,
+          /*accumulate_grad=*/false, qk);
+    }
+    if (grad_v_BHSD.defined()) grads.push_back(grad_v_BHSD);
+    return grads;
+  }
 };
 
 }  // namespace
 
-torch::Tensor attention_recomputed_in_backward(const AttentionCoreFn& core, const torch::Tensor& q_BHTD,
-                                               const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD) {
+torch::Tensor attention_recomputed_in_backward(const AttentionScoresFn& scores, const torch::Tensor& q_BHTD,
+                                               const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
+                                               torch::ScalarType probs_dtype) {
   const bool any_grad = q_BHTD.requires_grad() || k_BHSD.requires_grad() || v_BHSD.requires_grad();
   // A recording sees each layer's probabilities once, so it keeps the plain path.
-  if (!torch::GradMode::is_enabled() || !any_grad || t_recomputing_block || AttentionRecording::active())
-    return core(q_BHTD, k_BHSD, v_BHSD);
-  return RecomputedAttention::apply(q_BHTD, k_BHSD, v_BHSD, c10::make_intrusive<AttentionHolder>(core));
+  const auto* recording = AttentionRecording::active();
+  if (!torch::GradMode::is_enabled() || !any_grad || t_recomputing_block || recording) {
+    const auto probs_BHTS = probabilities(scores(q_BHTD, k_BHSD), probs_dtype);
+    if (recording) (*recording)(probs_BHTS.detach());
+    return torch::matmul(probs_BHTS, v_BHSD);
+  }
+  return RecomputedAttention::apply(q_BHTD, k_BHSD, v_BHSD, c10::make_intrusive<AttentionHolder>(scores, probs_dtype));
 }
 
 int64_t recomputed_blocks() { return g_recomputations.load(); }

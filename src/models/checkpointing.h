@@ -14,15 +14,18 @@ using BlockFn = std::function<torch::Tensor(const torch::Tensor&)>;
 // gradient) it is a plain call.
 torch::Tensor checkpointed(const BlockFn& block, const torch::Tensor& x);
 
-// softmax-attention core(q, k, v) -> out whose backward recomputes the core instead of keeping
-// the probabilities [B, H, T, S] from the forward (what memory-efficient attention kernels do:
-// only q, k and v are kept). The forward output and the gradients are bit for bit the plain
-// core's. Without grad mode, inside a checkpointed block's recomputation (which already
-// recomputes everything once), or while an AttentionRecording is active, it is a plain call.
-using AttentionCoreFn =
-    std::function<torch::Tensor(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD)>;
-torch::Tensor attention_recomputed_in_backward(const AttentionCoreFn& core, const torch::Tensor& q_BHTD,
-                                               const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD);
+// HF eager attention's core, out = matmul(softmax(scores(q, k), -1, float32).to(probs_dtype), v),
+// whose backward recomputes the scores and probabilities [B, H, T, S] from q and k instead of
+// keeping them from the forward (what memory-efficient attention kernels do: only q, k and v are
+// kept). In float32 the backward does not redo the product with v, which it does not need: it
+// applies autograd's own formulas for bmm and softmax to the operands the forward multiplied.
+// The output and the gradients are bit for bit the plain expression's. Without grad mode, inside
+// a checkpointed block's recomputation (which already recomputes everything once), or while an
+// AttentionRecording is active (which sees the probabilities), it is the plain expression.
+using AttentionScoresFn = std::function<torch::Tensor(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD)>;
+torch::Tensor attention_recomputed_in_backward(const AttentionScoresFn& scores, const torch::Tensor& q_BHTD,
+                                               const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
+                                               torch::ScalarType probs_dtype);
 
 // Blocks recomputed in backward since the program started: what lets a test (or a curious user)
 // see that checkpointing is really on.

@@ -25,19 +25,15 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   k = repeat_kv(k, n_rep);
   v = repeat_kv(v, n_rep);
-  const auto* recording = AttentionRecording::active();
   // Kept until backward recomputes it: the mask by value.
-  auto core = [mask_B1TT, recording, head_dim = head_dim_](const torch::Tensor& q, const torch::Tensor& k,
-                                                           const torch::Tensor& v) {
+  auto scores_of = [mask_B1TT, head_dim = head_dim_](const torch::Tensor& q, const torch::Tensor& k) {
     // Phi upcasts q and k to float32 for the scores (a no-op in float32, essential in half precision).
     auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) /
                   std::sqrt(static_cast<double>(head_dim));
     if (mask_B1TT.defined()) scores = scores + mask_B1TT.to(torch::kFloat32);
-    auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
-    if (recording) (*recording)(probs.detach());
-    return torch::matmul(probs, v);
+    return scores;
   };
-  const auto out_BHTD = attention_recomputed_in_backward(core, q, k, v);
+  const auto out_BHTD = attention_recomputed_in_backward(scores_of, q, k, v, v.scalar_type());
   return dense->forward(out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_}));
 }
 

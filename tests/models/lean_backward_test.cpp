@@ -1,6 +1,10 @@
 // The decoder pieces that keep less for backward (lean_elementwise.h, the recomputed attention core
 // of checkpointing.h) against the plain expressions written out here: the forward output and every
 // gradient must be the same bits, because the demo's weights and the fixtures' gradients depend on it.
+#include <fmt/format.h>
+
+#include <array>
+
 #include "models/checkpointing.h"
 #include "models/layers.h"
 #include "models/lean_elementwise.h"
@@ -84,6 +88,32 @@ TEST(LeanBackward, AttentionRecomputedInBackwardMatchesThePlainCoreBitForBit) {
     EXPECT_TRUE(torch::equal(attention_scores_after_matmul(q, k, v, mask), plain.detach()));
   }
   EXPECT_EQ(recomputed_attention_cores() - before, 1);
+}
+
+// A strided v (heads transposed out of [B, S, H, D], as the decoders make it) and each subset of
+// inputs that needs a gradient: the backward multiplies the operands at::matmul multiplied.
+TEST(LeanBackward, AttentionBackwardMatchesForStridedValuesAndPartialGradients) {
+  torch::manual_seed(7);
+  const auto q = torch::randn({2, 3, 5, 4}), k = torch::randn({2, 3, 5, 4});
+  const auto v = torch::randn({2, 5, 3, 4}).transpose(1, 2);
+  const auto w = torch::randn({2, 3, 5, 4});
+  const auto mask = causal_padding_mask(torch::tensor({{1, 1, 1, 1, 1}, {0, 1, 1, 1, 1}}), 5, 0, torch::kFloat32);
+  for (const auto& needs : std::vector<std::array<bool, 3>>{
+           {true, true, true}, {false, false, true}, {true, false, false}, {false, true, true}}) {
+    auto input = [&](const torch::Tensor& t, bool grad) { return grad ? leaf(t) : t; };
+    std::vector<torch::Tensor> plain_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    std::vector<torch::Tensor> lean_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    auto scores = torch::matmul(plain_in[0], plain_in[1].transpose(2, 3)) / std::sqrt(4.0) + mask;
+    const auto plain = torch::matmul(torch::softmax(scores, -1, torch::kFloat32), plain_in[2]);
+    const auto lean = attention_scores_after_matmul(lean_in[0], lean_in[1], lean_in[2], mask);
+    EXPECT_TRUE(torch::equal(plain, lean));
+    std::vector<torch::Tensor> plain_wanted, lean_wanted;
+    for (size_t i = 0; i < 3; ++i)
+      if (needs[i]) plain_wanted.push_back(plain_in[i]), lean_wanted.push_back(lean_in[i]);
+    expect_same_bits(
+        grads_of(plain, w, plain_wanted), grads_of(lean, w, lean_wanted),
+        fmt::format("attention, inputs needing a gradient (q k v) {:d}{:d}{:d}", needs[0], needs[1], needs[2]));
+  }
 }
 
 // Under a checkpointed block the whole block is recomputed once in backward; the attention core
