@@ -9,7 +9,6 @@
 // Measured: load; one encode() of the whole text (first call with an empty word cache, then the
 // median of N calls, as the reference's median); one encode() per line; decode of all ids.
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +23,7 @@
 
 #include "text/tokenizer.h"
 #include "util/error.h"
+#include "util/measure.h"
 
 #ifndef VISTA_TESTDATA_DIR
 #define VISTA_TESTDATA_DIR "testdata"
@@ -32,12 +32,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using vista::median;
+using vista::seconds_since;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -130,15 +126,16 @@ void bench_one(const std::string& name, const std::string& dir, const std::strin
   fmt::print("  encode per line:    {:>9.0f} tok/s ({} calls, {:.3f} s)   HF per call {:>9.0f} tok/s ({}), HF batch 1 thread {:>9.0f} tok/s ({})\n",
              line_tokens / lines_s, lines.size(), lines_s, ref.per_line_tps, ratio(line_tokens / lines_s, ref.per_line_tps),
              ref.batch1_tps, ratio(line_tokens / lines_s, ref.batch1_tps));
-  fmt::print("  decode all ids:     {:>9.0f} tok/s ({:.3f} s, round trip {})   HF {:>9.0f} tok/s   ratio {}\n", tokens / decode_s,
-             decode_s, decoded == text ? "equal" : "differs", ref.decode_tps, ratio(tokens / decode_s, ref.decode_tps));
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  fmt::print("{{\"bench\": \"tokenizer\", \"tokenizer\": \"{}\", \"tokens\": {}, \"encode_tokens_per_s\": {:.0f}, "
-             "\"encode_first_call_tokens_per_s\": {:.0f}, \"per_line_tokens_per_s\": {:.0f}, \"decode_tokens_per_s\": {:.0f}, "
-             "\"hf_encode_tokens_per_s\": {:.0f}, \"ratio_vs_hf\": {:.3f}, \"load_ms\": {:.1f}, \"peak_rss_mb\": {:.1f}}}\n",
-             name, first.ids.size(), tokens / single_s, tokens / cold_s, line_tokens / lines_s, tokens / decode_s, ref.single_tps,
-             ref.single_tps > 0 ? tokens / single_s / ref.single_tps : 0.0, load_s * 1e3, usage.ru_maxrss / 1024.0);
+  fmt::print("  decode all ids:     {:>9.0f} tok/s ({:.3f} s, round trip {})   HF {:>9.0f} tok/s   ratio {}\n",
+             tokens / decode_s, decode_s, decoded == text ? "equal" : "differs", ref.decode_tps,
+             ratio(tokens / decode_s, ref.decode_tps));
+  fmt::print(
+      "{{\"bench\": \"tokenizer\", \"tokenizer\": \"{}\", \"tokens\": {}, \"encode_tokens_per_s\": {:.0f}, "
+      "\"encode_first_call_tokens_per_s\": {:.0f}, \"per_line_tokens_per_s\": {:.0f}, \"decode_tokens_per_s\": {:.0f}, "
+      "\"hf_encode_tokens_per_s\": {:.0f}, \"ratio_vs_hf\": {:.3f}, \"load_ms\": {:.1f}, \"peak_rss_mb\": {:.1f}}}\n",
+      name, first.ids.size(), tokens / single_s, tokens / cold_s, line_tokens / lines_s, tokens / decode_s,
+      ref.single_tps, ref.single_tps > 0 ? tokens / single_s / ref.single_tps : 0.0, load_s * 1e3,
+      vista::peak_rss_mb());
 }
 
 }  // namespace

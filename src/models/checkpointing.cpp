@@ -121,11 +121,8 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const auto core = c10::static_intrusive_pointer_cast<AttentionHolder>(ctx->saved_data["core"].toCapsule());
-    std::vector<torch::Tensor> inputs, wanted;
-    for (size_t i = 0; i < 3; ++i) {
-      inputs.push_back(saved[i].detach().requires_grad_(ctx->needs_input_grad(i)));
-      if (ctx->needs_input_grad(i)) wanted.push_back(inputs.back());
-    }
+    std::vector<torch::Tensor> inputs;
+    for (size_t i = 0; i < 3; ++i) inputs.push_back(saved[i].detach().requires_grad_(ctx->needs_input_grad(i)));
     const auto& v_BHSD = inputs[2];
     torch::autograd::variable_list grads;
     {
@@ -140,6 +137,9 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
         // dimensions each add a step to the backward: there the product is recomputed and autograd
         // differentiates the whole core.
         const auto out = torch::matmul(probabilities(std::exchange(scores_BHTS, {}), core->probs_dtype), v_BHSD);
+        std::vector<torch::Tensor> wanted;
+        for (size_t i = 0; i < 3; ++i)
+          if (ctx->needs_input_grad(i)) wanted.push_back(inputs[i]);
         grads = torch::autograd::grad({out}, wanted, {grad_outputs[0]});
       } else {
         grads = float32_backward(std::move(scores_BHTS), inputs, grad_outputs[0], ctx);
