@@ -16,6 +16,11 @@ class CausalLM : public torch::nn::Module {
   virtual torch::Tensor hidden(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                                const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
                                KVCache* cache = nullptr) = 0;
+  // The same final-norm hidden states at output_positions_BN only (int64 [B, N]), [B, N, D]: the
+  // last layer computes its queries, MLP and norm just there (models/query_positions.h). For
+  // training losses that read a few positions.
+  virtual torch::Tensor hidden_at(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                                  const torch::Tensor& position_ids_BT, const torch::Tensor& output_positions_BN) = 0;
   // Logits in float32, as HF casts them (`logits.float()`).
   virtual torch::Tensor logits(const torch::Tensor& hidden_BTD) = 0;
   virtual const io::DecoderConfig& config() const = 0;

@@ -2,6 +2,7 @@
 
 #include "models/decoder_stack.h"
 #include "models/lean_elementwise.h"
+#include "models/query_positions.h"
 
 namespace vista::models {
 
@@ -18,18 +19,22 @@ LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                          const torch::Tensor& mask_B1TT, LayerCache* cache) {
-  const auto b = x_BTD.size(0), t = x_BTD.size(1);
-  auto q_BHTD = q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2);
+                                          const torch::Tensor& mask_B1TT, LayerCache* cache,
+                                          const torch::Tensor& queries_BN) {
+  const bool all = !queries_BN.defined();
+  const auto xq_BND = all ? x_BTD : rows_at(x_BTD, queries_BN);
+  const auto b = x_BTD.size(0), t = x_BTD.size(1), n = xq_BND.size(1);
+  auto q_BHND = q_proj->forward(xq_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
   auto k_BHTD = k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   auto v_BHTD = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
-  q_BHTD = apply_rotary(q_BHTD, rope);
+  q_BHND = apply_rotary(q_BHND, all ? rope : rotary_at(rope, queries_BN));
   k_BHTD = apply_rotary(k_BHTD, rope);
   if (cache) std::tie(k_BHTD, v_BHTD) = cache->append(k_BHTD, v_BHTD);
   const int64_t n_rep = num_heads_ / num_kv_heads_;
-  auto out_BHTD = attention_scores_after_matmul(q_BHTD, repeat_kv(k_BHTD, n_rep), repeat_kv(v_BHTD, n_rep), mask_B1TT);
-  auto out_BTD = out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_});
-  return o_proj->forward(out_BTD);
+  auto out_BHND = attention_scores_after_matmul(q_BHND, repeat_kv(k_BHTD, n_rep), repeat_kv(v_BHTD, n_rep),
+                                                all ? mask_B1TT : mask_rows_at(mask_B1TT, queries_BN));
+  auto out_BND = out_BHND.transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
+  return o_proj->forward(out_BND);
 }
 
 LlamaMLPImpl::LlamaMLPImpl(const io::DecoderConfig& c) {
@@ -50,8 +55,10 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                             const torch::Tensor& mask_B1TT, LayerCache* cache) {
-  auto h = x_BTD + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache);
+                                             const torch::Tensor& mask_B1TT, LayerCache* cache,
+                                             const torch::Tensor& queries_BN) {
+  const auto residual = queries_BN.defined() ? rows_at(x_BTD, queries_BN) : x_BTD;
+  auto h = residual + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 
@@ -64,14 +71,14 @@ LlamaModelImpl::LlamaModelImpl(const io::DecoderConfig& c) : config_(c) {
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                                       const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer,
-                                      KVCache* cache) {
+                                      KVCache* cache, const torch::Tensor& output_positions_BN) {
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.head_dim, config_.rope_theta, dtype);
   const int64_t past = cache ? cache->length() : 0;
   const auto mask_B1TT =
       causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), past, dtype, config_.sliding_window);
   auto h = run_decoder_layers<LlamaDecoderLayerImpl>(layers, inputs_embeds_BTD, rope, mask_B1TT, observer, cache,
-                                                     gradient_checkpointing);
+                                                     gradient_checkpointing, output_positions_BN);
   h = norm->forward(h);
   if (observer) observer(static_cast<int64_t>(layers->size()), h);
   return h;

@@ -14,8 +14,10 @@ namespace vista::models {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const io::DecoderConfig& config);
+  // queries_BN: the positions whose outputs are wanted ([B, N], models/query_positions.h); all
+  // positions when undefined. Keys and values always cover every position.
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
-                        LayerCache* cache = nullptr);
+                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {});
 
   AdaptedLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
@@ -35,8 +37,9 @@ TORCH_MODULE(LlamaMLP);
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const io::DecoderConfig& config);
+  // Returns [B, N, D] at queries_BN when given, else [B, T, D].
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
-                        LayerCache* cache = nullptr);
+                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {});
 
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
@@ -49,10 +52,11 @@ class LlamaModelImpl : public torch::nn::Module {
   explicit LlamaModelImpl(const io::DecoderConfig& config);
   // inputs_embeds_BTD: token (and spliced image) embeddings; attention_mask_BT: 1 = real token;
   // position_ids_BT: absolute positions. Returns the final-norm hidden states.
-  // attention_mask_BT covers the cached positions too (B x (past + T)).
+  // attention_mask_BT covers the cached positions too (B x (past + T)). With output_positions_BN
+  // the result is [B, N, D] at those positions, and the last layer queries only there.
   torch::Tensor forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                         const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
-                        KVCache* cache = nullptr);
+                        KVCache* cache = nullptr, const torch::Tensor& output_positions_BN = {});
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -73,6 +77,10 @@ class LlamaForCausalLMImpl : public CausalLM {
                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
                        KVCache* cache = nullptr) override {
     return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer, cache);
+  }
+  torch::Tensor hidden_at(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                          const torch::Tensor& position_ids_BT, const torch::Tensor& output_positions_BN) override {
+    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, nullptr, nullptr, output_positions_BN);
   }
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }

@@ -50,4 +50,9 @@ torch::Tensor MultimodalLMImpl::hidden(const SplicedBatch& batch, const HiddenSt
   return language_model->hidden(batch.inputs_embeds_BTD, batch.attention_mask_BT, batch.position_ids_BT, observer);
 }
 
+torch::Tensor MultimodalLMImpl::hidden_at(const SplicedBatch& batch, const torch::Tensor& output_positions_BN) {
+  return language_model->hidden_at(batch.inputs_embeds_BTD, batch.attention_mask_BT, batch.position_ids_BT,
+                                   output_positions_BN);
+}
+
 }  // namespace vista::models

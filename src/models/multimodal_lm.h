@@ -29,6 +29,8 @@ class MultimodalLMImpl : public torch::nn::Module {
                               const torch::Tensor& labels_BL, const torch::Tensor& image_features_KND);
 
   torch::Tensor hidden(const SplicedBatch& batch, const HiddenStateObserver& observer = nullptr);
+  // The final-norm hidden states at output_positions_BN only, [B, N, D] (CausalLM::hidden_at).
+  torch::Tensor hidden_at(const SplicedBatch& batch, const torch::Tensor& output_positions_BN);
   torch::Tensor logits(const torch::Tensor& hidden_BTD) { return language_model->logits(hidden_BTD); }
 
   bool vision_frozen() const { return vision_frozen_; }

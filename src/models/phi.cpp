@@ -4,6 +4,7 @@
 
 #include "models/decoder_stack.h"
 #include "models/llama.h"
+#include "models/query_positions.h"
 
 namespace vista::models {
 
@@ -16,9 +17,13 @@ PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
 }
 
 torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                        const torch::Tensor& mask_B1TT, LayerCache* cache) {
-  const auto b = x_BTD.size(0), t = x_BTD.size(1);
-  auto q = apply_rotary(q_proj->forward(x_BTD).view({b, t, num_heads_, head_dim_}).transpose(1, 2), rope);
+                                        const torch::Tensor& mask_B1TT, LayerCache* cache,
+                                        const torch::Tensor& queries_BN) {
+  const bool all = !queries_BN.defined();
+  const auto xq_BND = all ? x_BTD : rows_at(x_BTD, queries_BN);
+  const auto b = x_BTD.size(0), t = x_BTD.size(1), n = xq_BND.size(1);
+  auto q = apply_rotary(q_proj->forward(xq_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2),
+                        all ? rope : rotary_at(rope, queries_BN));
   auto k = apply_rotary(k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2), rope);
   auto v = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   if (cache) std::tie(k, v) = cache->append(k, v);
@@ -26,15 +31,16 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
   k = repeat_kv(k, n_rep);
   v = repeat_kv(v, n_rep);
   // Kept until backward recomputes it: the mask by value.
-  auto scores_of = [mask_B1TT, head_dim = head_dim_](const torch::Tensor& q, const torch::Tensor& k) {
+  auto scores_of = [mask = all ? mask_B1TT : mask_rows_at(mask_B1TT, queries_BN), head_dim = head_dim_](
+                       const torch::Tensor& q, const torch::Tensor& k) {
     // Phi upcasts q and k to float32 for the scores (a no-op in float32, essential in half precision).
     auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) /
                   std::sqrt(static_cast<double>(head_dim));
-    if (mask_B1TT.defined()) scores = scores + mask_B1TT.to(torch::kFloat32);
+    if (mask.defined()) scores = scores + mask.to(torch::kFloat32);
     return scores;
   };
   const auto out_BHTD = attention_recomputed_in_backward(scores_of, q, k, v, v.scalar_type());
-  return dense->forward(out_BHTD.transpose(1, 2).contiguous().view({b, t, num_heads_ * head_dim_}));
+  return dense->forward(out_BHTD.transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_}));
 }
 
 PhiMLPImpl::PhiMLPImpl(const io::DecoderConfig& c) : act_(c.hidden_act) {
@@ -51,10 +57,13 @@ PhiDecoderLayerImpl::PhiDecoderLayerImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
-                                           const torch::Tensor& mask_B1TT, LayerCache* cache) {
+                                           const torch::Tensor& mask_B1TT, LayerCache* cache,
+                                           const torch::Tensor& queries_BN) {
   const auto h = input_layernorm->forward(x_BTD);
+  const bool all = !queries_BN.defined();
   // HF order of the sum: attn + mlp + residual.
-  return self_attn->forward(h, rope, mask_B1TT, cache) + mlp->forward(h) + x_BTD;
+  return self_attn->forward(h, rope, mask_B1TT, cache, queries_BN) + mlp->forward(all ? h : rows_at(h, queries_BN)) +
+         (all ? x_BTD : rows_at(x_BTD, queries_BN));
 }
 
 PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
@@ -66,12 +75,12 @@ PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
 
 torch::Tensor PhiModelImpl::forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                                     const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer,
-                                    KVCache* cache) {
+                                    KVCache* cache, const torch::Tensor& output_positions_BN) {
   const auto dtype = inputs_embeds_BTD.scalar_type();
   const auto rope = rotary_tables(position_ids_BT, config_.rotary_dim(), config_.rope_theta, dtype);
   const auto mask = causal_padding_mask(attention_mask_BT, inputs_embeds_BTD.size(1), cache ? cache->length() : 0, dtype);
   auto h = run_decoder_layers<PhiDecoderLayerImpl>(layers, inputs_embeds_BTD, rope, mask, observer, cache,
-                                                   gradient_checkpointing);
+                                                   gradient_checkpointing, output_positions_BN);
   h = final_layernorm->forward(h);
   if (observer) observer(static_cast<int64_t>(layers->size()), h);
   return h;

@@ -12,8 +12,9 @@ namespace vista::models {
 class PhiAttentionImpl : public torch::nn::Module {
  public:
   explicit PhiAttentionImpl(const io::DecoderConfig& config);
+  // queries_BN as in LlamaAttentionImpl::forward.
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
-                        LayerCache* cache = nullptr);
+                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {});
   AdaptedLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, dense{nullptr};
 
  private:
@@ -36,7 +37,7 @@ class PhiDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit PhiDecoderLayerImpl(const io::DecoderConfig& config);
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
-                        LayerCache* cache = nullptr);
+                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {});
   PhiAttention self_attn{nullptr};
   PhiMLP mlp{nullptr};
   torch::nn::LayerNorm input_layernorm{nullptr};
@@ -46,10 +47,11 @@ TORCH_MODULE(PhiDecoderLayer);
 class PhiModelImpl : public torch::nn::Module {
  public:
   explicit PhiModelImpl(const io::DecoderConfig& config);
-  // attention_mask_BT covers the cached positions too (B x (past + T)).
+  // attention_mask_BT covers the cached positions too (B x (past + T)); output_positions_BN as
+  // in LlamaModelImpl::forward.
   torch::Tensor forward(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                         const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
-                        KVCache* cache = nullptr);
+                        KVCache* cache = nullptr, const torch::Tensor& output_positions_BN = {});
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm final_layernorm{nullptr};
@@ -76,6 +78,10 @@ class PhiForCausalLMImpl : public CausalLM {
                        const torch::Tensor& position_ids_BT, const HiddenStateObserver& observer = nullptr,
                        KVCache* cache = nullptr) override {
     return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, observer, cache);
+  }
+  torch::Tensor hidden_at(const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
+                          const torch::Tensor& position_ids_BT, const torch::Tensor& output_positions_BN) override {
+    return model->forward(inputs_embeds_BTD, attention_mask_BT, position_ids_BT, nullptr, nullptr, output_positions_BN);
   }
   torch::Tensor logits(const torch::Tensor& hidden_BTD) override;
   const io::DecoderConfig& config() const override { return config_; }

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "losses/cross_entropy.h"
+#include "objectives/read_positions.h"
 #include "sea/labels.h"
 #include "util/error.h"
 
@@ -14,13 +15,12 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
   torch::Tensor features;
   if (batch.pixel_values_BCHW.defined()) features = model.encode_images(batch.pixel_values_BCHW);
   const auto spliced = model.prepare_inputs(batch.input_ids_BL, batch.attention_mask_BL, batch.labels_BL, features);
-  const auto hidden = model.hidden(spliced);
-  // Vocabulary logits only where a next token is supervised: the same CE as over every position.
-  const int64_t T = hidden.size(1);
-  const auto rows = losses::supervised_positions(spliced.labels_BT);
-  const auto hidden_rows = hidden.narrow(1, 0, std::max<int64_t>(T - 1, 0)).reshape({-1, hidden.size(2)}).index_select(0, rows);
-  const auto targets = spliced.labels_BT.narrow(1, 1, std::max<int64_t>(T - 1, 0)).reshape({-1}).index_select(0, rows);
-  const auto ce = losses::cross_entropy_rows(model.logits(hidden_rows.unsqueeze(0)).squeeze(0), targets);
+  // The LLM's last layer and the vocabulary logits only where a loss reads them: the same CE and
+  // VISTA terms as from every position.
+  const auto read = read_positions(spliced.labels_BT, spliced.last_image_pos_B);
+  const auto hidden_BND = model.hidden_at(spliced, read.positions_BN);
+  const auto hidden_rows = hidden_BND.reshape({-1, hidden_BND.size(2)}).index_select(0, read.ce_rows_R);
+  const auto ce = losses::cross_entropy_rows(model.logits(hidden_rows.unsqueeze(0)).squeeze(0), read.targets_R);
 
   ObjectiveTerms terms;
   terms.ce = ce.loss;
@@ -33,7 +33,7 @@ ObjectiveTerms llava_objective(models::MultimodalLMImpl& model, const Multimodal
     if (!options.vista_enabled) measured_only.emplace();
     const auto graph_or_detached = [&](const torch::Tensor& t) { return options.vista_enabled ? t : t.detach(); };
     const auto vista =
-        losses::vista_alignment(graph_or_detached(hidden), spliced.last_image_pos_B,
+        losses::vista_alignment(graph_or_detached(hidden_BND), read.last_image_n_B,
                                 graph_or_detached(spliced.text_embeds_PD), spliced.text_offsets_B1, options.vista);
     terms.vista = vista.term;
     terms.similarity = vista.similarity;
