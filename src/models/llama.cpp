@@ -21,18 +21,17 @@ LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
                                           const torch::Tensor& mask_B1TT, LayerCache* cache,
                                           const torch::Tensor& queries_BN) {
-  const bool all = !queries_BN.defined();
-  const auto xq_BND = all ? x_BTD : rows_at(x_BTD, queries_BN);
+  const auto xq_BND = rows_at(x_BTD, queries_BN);
   const auto b = x_BTD.size(0), t = x_BTD.size(1), n = xq_BND.size(1);
   auto q_BHND = q_proj->forward(xq_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
   auto k_BHTD = k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   auto v_BHTD = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
-  q_BHND = apply_rotary(q_BHND, all ? rope : rotary_at(rope, queries_BN));
+  q_BHND = apply_rotary(q_BHND, rotary_at(rope, queries_BN));
   k_BHTD = apply_rotary(k_BHTD, rope);
   if (cache) std::tie(k_BHTD, v_BHTD) = cache->append(k_BHTD, v_BHTD);
   const int64_t n_rep = num_heads_ / num_kv_heads_;
   auto out_BHND = attention_scores_after_matmul(q_BHND, repeat_kv(k_BHTD, n_rep), repeat_kv(v_BHTD, n_rep),
-                                                all ? mask_B1TT : mask_rows_at(mask_B1TT, queries_BN));
+                                                mask_rows_at(mask_B1TT, queries_BN));
   auto out_BND = out_BHND.transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
   return o_proj->forward(out_BND);
 }
@@ -57,8 +56,8 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
                                              const torch::Tensor& mask_B1TT, LayerCache* cache,
                                              const torch::Tensor& queries_BN) {
-  const auto residual = queries_BN.defined() ? rows_at(x_BTD, queries_BN) : x_BTD;
-  auto h = residual + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
+  auto h = rows_at(x_BTD, queries_BN) +
+           self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 

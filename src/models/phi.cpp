@@ -19,11 +19,10 @@ PhiAttentionImpl::PhiAttentionImpl(const io::DecoderConfig& c)
 torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
                                         const torch::Tensor& mask_B1TT, LayerCache* cache,
                                         const torch::Tensor& queries_BN) {
-  const bool all = !queries_BN.defined();
-  const auto xq_BND = all ? x_BTD : rows_at(x_BTD, queries_BN);
+  const auto xq_BND = rows_at(x_BTD, queries_BN);
   const auto b = x_BTD.size(0), t = x_BTD.size(1), n = xq_BND.size(1);
   auto q = apply_rotary(q_proj->forward(xq_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2),
-                        all ? rope : rotary_at(rope, queries_BN));
+                        rotary_at(rope, queries_BN));
   auto k = apply_rotary(k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2), rope);
   auto v = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   if (cache) std::tie(k, v) = cache->append(k, v);
@@ -31,8 +30,8 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
   k = repeat_kv(k, n_rep);
   v = repeat_kv(v, n_rep);
   // Kept until backward recomputes it: the mask by value.
-  auto scores_of = [mask = all ? mask_B1TT : mask_rows_at(mask_B1TT, queries_BN), head_dim = head_dim_](
-                       const torch::Tensor& q, const torch::Tensor& k) {
+  auto scores_of = [mask = mask_rows_at(mask_B1TT, queries_BN), head_dim = head_dim_](const torch::Tensor& q,
+                                                                                      const torch::Tensor& k) {
     // Phi upcasts q and k to float32 for the scores (a no-op in float32, essential in half precision).
     auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) /
                   std::sqrt(static_cast<double>(head_dim));
@@ -60,10 +59,9 @@ torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const Rot
                                            const torch::Tensor& mask_B1TT, LayerCache* cache,
                                            const torch::Tensor& queries_BN) {
   const auto h = input_layernorm->forward(x_BTD);
-  const bool all = !queries_BN.defined();
   // HF order of the sum: attn + mlp + residual.
-  return self_attn->forward(h, rope, mask_B1TT, cache, queries_BN) + mlp->forward(all ? h : rows_at(h, queries_BN)) +
-         (all ? x_BTD : rows_at(x_BTD, queries_BN));
+  return self_attn->forward(h, rope, mask_B1TT, cache, queries_BN) + mlp->forward(rows_at(h, queries_BN)) +
+         rows_at(x_BTD, queries_BN);
 }
 
 PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {

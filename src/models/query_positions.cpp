@@ -18,15 +18,17 @@ torch::Tensor gather_positions(const torch::Tensor& x, int64_t dim, const torch:
 }  // namespace
 
 torch::Tensor rows_at(const torch::Tensor& x_BTD, const torch::Tensor& positions_BN) {
+  if (!positions_BN.defined()) return x_BTD;
   return gather_positions(x_BTD, 1, positions_BN);
 }
 
 RotaryTables rotary_at(const RotaryTables& rope, const torch::Tensor& positions_BN) {
+  if (!positions_BN.defined()) return rope;
   return {gather_positions(rope.cos_B1TH, 2, positions_BN), gather_positions(rope.sin_B1TH, 2, positions_BN)};
 }
 
 torch::Tensor mask_rows_at(const torch::Tensor& mask_B1TS, const torch::Tensor& positions_BN) {
-  if (!mask_B1TS.defined()) return mask_B1TS;
+  if (!mask_B1TS.defined() || !positions_BN.defined()) return mask_B1TS;
   return gather_positions(mask_B1TS, 2, positions_BN);
 }
 

@@ -9,6 +9,8 @@
 
 namespace vista::models {
 
+// Each takes undefined positions_BN as every position and returns its input.
+
 // x_BTD [B, T, D] at per-sample positions_BN (int64 [B, N]) -> [B, N, D].
 torch::Tensor rows_at(const torch::Tensor& x_BTD, const torch::Tensor& positions_BN);
 
