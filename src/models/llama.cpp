@@ -56,8 +56,9 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
                                              const torch::Tensor& mask_B1TT, LayerCache* cache,
                                              const torch::Tensor& queries_BN) {
-  auto h = rows_at(x_BTD, queries_BN) +
-           self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
+  // One statement each: the order of the ops is the order of backward's float sums into x.
+  const auto residual_BND = rows_at(x_BTD, queries_BN);
+  auto h = residual_BND + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
   return h + mlp->forward(post_attention_layernorm->forward(h));
 }
 

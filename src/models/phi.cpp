@@ -59,9 +59,12 @@ torch::Tensor PhiDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const Rot
                                            const torch::Tensor& mask_B1TT, LayerCache* cache,
                                            const torch::Tensor& queries_BN) {
   const auto h = input_layernorm->forward(x_BTD);
+  // One statement each: the order of the ops is the order of backward's float sums into x.
+  const auto attn_BND = self_attn->forward(h, rope, mask_B1TT, cache, queries_BN);
+  const auto mlp_BND = mlp->forward(rows_at(h, queries_BN));
+  const auto residual_BND = rows_at(x_BTD, queries_BN);
   // HF order of the sum: attn + mlp + residual.
-  return self_attn->forward(h, rope, mask_B1TT, cache, queries_BN) + mlp->forward(rows_at(h, queries_BN)) +
-         rows_at(x_BTD, queries_BN);
+  return attn_BND + mlp_BND + residual_BND;
 }
 
 PhiModelImpl::PhiModelImpl(const io::DecoderConfig& c) : config_(c) {
