@@ -8,7 +8,7 @@
 namespace vista::objectives {
 
 struct ReadPositions {
-  torch::Tensor positions_BN;    // int64 [B, N], N >= 1; ascending; a shorter sample repeats its first entry
+  torch::Tensor positions_BN;    // int64 [B, N], N >= 1: a sample's positions ascending, then its first one repeated
   torch::Tensor ce_rows_R;       // rows of the flattened [B * N] states that predict targets_R, in (b, t) order
   torch::Tensor targets_R;       // labels_BT[b, t + 1] of those rows
   torch::Tensor last_image_n_B;  // n of sample b's last image token in positions_BN; -1 without an image
