@@ -28,6 +28,37 @@ class SwiGLU : public torch::autograd::Function<SwiGLU> {
   }
 };
 
+// The plain expression's ops: silu(gate) * up, then at::linear, which for [B, T, I] input is a
+// matmul folding the batch into one mm with weight.t(). Backward applies autograd's formulas for
+// that mm (mm_mat1_backward and, weight.t() being column-major, mm_mat2_backward's transposed
+// product) and then SwiGLU's.
+class SwiGLULinear : public torch::autograd::Function<SwiGLULinear> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gate, const torch::Tensor& up,
+                               const torch::Tensor& weight) {
+    ctx->save_for_backward({gate, up, weight});
+    return torch::nn::functional::linear(torch::silu(gate) * up, weight);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& gate = saved[0];
+    const auto& up = saved[1];
+    const auto& weight = saved[2];
+    const auto g_2d = grads[0].reshape({-1, grads[0].size(-1)});
+    torch::Tensor grad_gate, grad_up, grad_weight;
+    if (ctx->needs_input_grad(2)) {
+      const auto product = torch::silu(gate) * up;
+      grad_weight = g_2d.t().mm(product.reshape({-1, product.size(-1)}));
+    }
+    if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
+      const auto g_product = g_2d.mm(weight).view(gate.sizes());
+      if (ctx->needs_input_grad(0)) grad_gate = at::silu_backward(g_product * up, gate);
+      if (ctx->needs_input_grad(1)) grad_up = g_product * torch::silu(gate);
+    }
+    return {grad_gate, grad_up, grad_weight};
+  }
+};
+
 // x enters twice, as the two places the plain expression uses it (the product x * rsqrt and the
 // square in the variance), so autograd receives the two gradient terms separately and adds them to
 // the rest of x's gradient in the order it would have: the sum's rounding stays the same.
@@ -69,6 +100,13 @@ class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
 torch::Tensor swiglu(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI) {
   if (!wants_graph(gate_BTI) && !wants_graph(up_BTI)) return torch::silu(gate_BTI) * up_BTI;
   return SwiGLU::apply(gate_BTI, up_BTI);
+}
+
+torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI,
+                            const torch::Tensor& weight_DI) {
+  if (!wants_graph(gate_BTI) && !wants_graph(up_BTI) && !wants_graph(weight_DI))
+    return torch::nn::functional::linear(torch::silu(gate_BTI) * up_BTI, weight_DI);
+  return SwiGLULinear::apply(gate_BTI, up_BTI, weight_DI);
 }
 
 torch::Tensor rms_norm_float32(const torch::Tensor& x_BTD, const torch::Tensor& weight_D, double eps) {

@@ -3,6 +3,7 @@
 #include "models/decoder_stack.h"
 #include "models/lean_elementwise.h"
 #include "models/query_positions.h"
+#include "runtime/torch_compat.h"
 
 namespace vista::models {
 
@@ -43,7 +44,15 @@ LlamaMLPImpl::LlamaMLPImpl(const io::DecoderConfig& c) {
 }
 
 torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD) {
-  return down_proj->forward(swiglu(gate_proj->forward(x_BTD), up_proj->forward(x_BTD)));
+  // up before gate: the order g++ evaluated them in when they were two arguments of one call, which
+  // sets the order of backward's float sums into x.
+  const auto up_BTI = up_proj->forward(x_BTD);
+  const auto gate_BTI = gate_proj->forward(x_BTD);
+  const bool autocast =
+      compat::autocast_enabled(c10::DeviceType::CPU) || compat::autocast_enabled(c10::DeviceType::CUDA);
+  if (down_proj->has_adapter() || down_proj->bias.defined() || autocast)
+    return down_proj->forward(swiglu(gate_BTI, up_BTI));
+  return swiglu_linear(gate_BTI, up_BTI, down_proj->weight);
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const io::DecoderConfig& c) {

@@ -133,3 +133,18 @@ TEST(LeanBackward, AttentionInsideACheckpointedBlockIsRecomputedOnce) {
   attention_scores_after_matmul(x2, k, v, mask).sum().backward();
   EXPECT_TRUE(torch::equal(x.grad(), x2.grad()));
 }
+
+TEST(LeanBackward, SwigluLinearMatchesLinearOfSiluTimesUpBitForBit) {
+  torch::manual_seed(5);
+  const auto gate = torch::randn({2, 7, 24}) * 3, up = torch::randn({2, 7, 24}), weight = torch::randn({16, 24}) * 0.2,
+             w = torch::randn({2, 7, 16});
+  auto g1 = leaf(gate), u1 = leaf(up), w1 = leaf(weight), g2 = leaf(gate), u2 = leaf(up), w2 = leaf(weight);
+  const auto plain = torch::nn::functional::linear(swiglu(g1, u1), w1);
+  const auto lean = swiglu_linear(g2, u2, w2);
+  EXPECT_TRUE(torch::equal(plain, lean));
+  expect_same_bits(grads_of(plain, w, {g1, u1, w1}), grads_of(lean, w, {g2, u2, w2}), "swiglu_linear");
+  // a frozen weight (LoRA or stage 1): only the inputs' gradients
+  auto g3 = leaf(gate), u3 = leaf(up);
+  expect_same_bits(grads_of(torch::nn::functional::linear(torch::silu(g1) * u1, weight), w, {g1, u1}),
+                   grads_of(swiglu_linear(g3, u3, weight), w, {g3, u3}), "swiglu_linear, frozen weight");
+}
