@@ -1,5 +1,7 @@
 #include "models/lean_elementwise.h"
 
+#include "runtime/torch_compat.h"
+
 namespace vista::models {
 
 namespace {
@@ -106,6 +108,9 @@ torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& 
                             const torch::Tensor& weight_DI) {
   if (!wants_graph(gate_BTI) && !wants_graph(up_BTI) && !wants_graph(weight_DI))
     return torch::nn::functional::linear(torch::silu(gate_BTI) * up_BTI, weight_DI);
+  // Autocast casts the linear's operands; the plain linear is where it does.
+  if (compat::autocast_enabled(c10::DeviceType::CPU) || compat::autocast_enabled(c10::DeviceType::CUDA))
+    return torch::nn::functional::linear(swiglu(gate_BTI, up_BTI), weight_DI);
   return SwiGLULinear::apply(gate_BTI, up_BTI, weight_DI);
 }
 

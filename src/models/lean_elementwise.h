@@ -13,8 +13,8 @@ torch::Tensor swiglu(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI)
 
 // linear(silu(gate) * up, weight) without bias (the LLaMA MLP's down projection of it). Keeps
 // gate, up and the weight: the product, which the plain linear keeps for its weight's gradient
-// ([B, T, intermediate], the largest tensor a layer kept), is recomputed in backward. Not for
-// autocast, whose casts the plain linear would apply.
+// ([B, T, intermediate], the largest tensor a layer kept), is recomputed in backward. Under
+// autocast it is the plain linear of swiglu(), whose operands autocast casts.
 torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI, const torch::Tensor& weight_DI);
 
 // weight * (x * rsqrt(mean(x^2) + eps)) for float32 x (HF's LlamaRMSNorm). Keeps x and the

@@ -3,7 +3,6 @@
 #include "models/decoder_stack.h"
 #include "models/lean_elementwise.h"
 #include "models/query_positions.h"
-#include "runtime/torch_compat.h"
 
 namespace vista::models {
 
@@ -48,10 +47,7 @@ torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD) {
   // sets the order of backward's float sums into x.
   const auto up_BTI = up_proj->forward(x_BTD);
   const auto gate_BTI = gate_proj->forward(x_BTD);
-  const bool autocast =
-      compat::autocast_enabled(c10::DeviceType::CPU) || compat::autocast_enabled(c10::DeviceType::CUDA);
-  if (down_proj->has_adapter() || down_proj->bias.defined() || autocast)
-    return down_proj->forward(swiglu(gate_BTI, up_BTI));
+  if (down_proj->has_adapter() || down_proj->bias.defined()) return down_proj->forward(swiglu(gate_BTI, up_BTI));
   return swiglu_linear(gate_BTI, up_BTI, down_proj->weight);
 }
 

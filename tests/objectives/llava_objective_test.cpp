@@ -104,4 +104,9 @@ TEST(LlavaObjective, ReadPositionsListSupervisedTokensAndTheLastImageToken) {
         objectives::read_positions(labels, torch::tensor({1, 9, -1}, torch::kInt64));
       },
       {"sample 1", "at 9", "T=5"});
+  expect_error_containing(
+      [&] {
+        objectives::read_positions(labels.view({-1}), torch::tensor({1, 1, -1}));
+      },
+      {"labels [15]", "[B, T]"});
 }
