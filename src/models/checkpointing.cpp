@@ -6,6 +6,7 @@
 #include <atomic>
 #include <utility>
 
+#include "models/blocked_attention.h"
 #include "models/layers.h"
 #include "runtime/torch_compat.h"
 
@@ -195,7 +196,7 @@ class RecomputedAttention : public torch::autograd::Function<RecomputedAttention
 
 torch::Tensor attention_recomputed_in_backward(const AttentionScoresFn& scores, const torch::Tensor& q_BHTD,
                                                const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
-                                               torch::ScalarType probs_dtype) {
+                                               torch::ScalarType probs_dtype, const DividedMaskedScores& form) {
   const bool any_grad = q_BHTD.requires_grad() || k_BHSD.requires_grad() || v_BHSD.requires_grad();
   // A recording sees each layer's probabilities once, so it keeps the plain path.
   const auto* recording = AttentionRecording::active();
@@ -203,6 +204,10 @@ torch::Tensor attention_recomputed_in_backward(const AttentionScoresFn& scores, 
     const auto probs_BHTS = probabilities(scores(q_BHTD, k_BHSD), probs_dtype);
     if (recording) (*recording)(probs_BHTS.detach());
     return torch::matmul(probs_BHTS, v_BHSD);
+  }
+  if (form.divisor > 0 && probs_dtype == torch::kFloat32) {
+    const auto blocks = worthwhile_query_blocks(q_BHTD, k_BHSD, v_BHSD, form.mask_B1TS);
+    if (!blocks.empty()) return blocked_attention(q_BHTD, k_BHSD, v_BHSD, form.mask_B1TS, form.divisor, blocks);
   }
   return RecomputedAttention::apply(q_BHTD, k_BHSD, v_BHSD, c10::make_intrusive<AttentionHolder>(scores, probs_dtype));
 }

@@ -22,10 +22,18 @@ torch::Tensor checkpointed(const BlockFn& block, const torch::Tensor& x);
 // The output and the gradients are bit for bit the plain expression's. Without grad mode, inside
 // a checkpointed block's recomputation (which already recomputes everything once), or while an
 // AttentionRecording is active (which sees the probabilities), it is the plain expression.
+//
+// Where the caller says what the scores are (matmul(q, k^T) / divisor + mask) and the mask hides
+// keys from whole blocks of query rows, a float32 core on the CPU runs in query blocks instead
+// (blocked_attention.h): the same terms up to the order of float sums, and fewer products.
 using AttentionScoresFn = std::function<torch::Tensor(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD)>;
+struct DividedMaskedScores {
+  torch::Tensor mask_B1TS;
+  double divisor = 0;  // 0: the scores are not known to have this form
+};
 torch::Tensor attention_recomputed_in_backward(const AttentionScoresFn& scores, const torch::Tensor& q_BHTD,
                                                const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
-                                               torch::ScalarType probs_dtype);
+                                               torch::ScalarType probs_dtype, const DividedMaskedScores& form = {});
 
 // Blocks recomputed in backward since the program started: what lets a test (or a curious user)
 // see that checkpointing is really on.

@@ -108,13 +108,13 @@ torch::Tensor attention_scores_after_matmul(const torch::Tensor& q_BHTD, const t
   if (!recording && compat::fused_attention_available(q_BHTD.device()))
     return compat::fused_attention(q_BHTD, k_BHSD, v_BHSD, mask_B1TS);
   // Kept until backward recomputes it: the mask by value.
-  auto scores_of = [mask_B1TS](const torch::Tensor& q, const torch::Tensor& k) {
-    const double scale = std::sqrt(static_cast<double>(q.size(-1)));
+  const double scale = std::sqrt(static_cast<double>(q_BHTD.size(-1)));
+  auto scores_of = [mask_B1TS, scale](const torch::Tensor& q, const torch::Tensor& k) {
     auto scores = torch::matmul(q, k.transpose(2, 3)) / scale;
     if (mask_B1TS.defined()) scores = scores + mask_B1TS;
     return scores;
   };
-  return attention_recomputed_in_backward(scores_of, q_BHTD, k_BHSD, v_BHSD, q_BHTD.scalar_type());
+  return attention_recomputed_in_backward(scores_of, q_BHTD, k_BHSD, v_BHSD, q_BHTD.scalar_type(), {mask_B1TS, scale});
 }
 
 torch::nn::LayerNorm layer_norm(int64_t dim, double eps) {

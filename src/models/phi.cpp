@@ -30,15 +30,15 @@ torch::Tensor PhiAttentionImpl::forward(const torch::Tensor& x_BTD, const Rotary
   k = repeat_kv(k, n_rep);
   v = repeat_kv(v, n_rep);
   // Kept until backward recomputes it: the mask by value.
-  auto scores_of = [mask = mask_rows_at(mask_B1TT, queries_BN), head_dim = head_dim_](const torch::Tensor& q,
-                                                                                      const torch::Tensor& k) {
+  const auto mask_B1NT = mask_rows_at(mask_B1TT, queries_BN);
+  const double scale = std::sqrt(static_cast<double>(head_dim_));
+  auto scores_of = [mask_B1NT, scale](const torch::Tensor& q, const torch::Tensor& k) {
     // Phi upcasts q and k to float32 for the scores (a no-op in float32, essential in half precision).
-    auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) /
-                  std::sqrt(static_cast<double>(head_dim));
-    if (mask.defined()) scores = scores + mask.to(torch::kFloat32);
+    auto scores = torch::matmul(q.to(torch::kFloat32), k.to(torch::kFloat32).transpose(2, 3)) / scale;
+    if (mask_B1NT.defined()) scores = scores + mask_B1NT.to(torch::kFloat32);
     return scores;
   };
-  const auto out_BHTD = attention_recomputed_in_backward(scores_of, q, k, v, v.scalar_type());
+  const auto out_BHTD = attention_recomputed_in_backward(scores_of, q, k, v, v.scalar_type(), {mask_B1NT, scale});
   return dense->forward(out_BHTD.transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_}));
 }
 

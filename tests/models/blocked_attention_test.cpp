@@ -1,0 +1,120 @@
+// The attention core in query blocks (blocked_attention.h) against the plain expression written out
+// here, HF's eager core: the same output and gradients up to float32 rounding, for causal masks with
+// left and right padding (rows that see no key included), strided operands and every subset of
+// inputs that needs a gradient; and the blocks it picks from a mask.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "models/blocked_attention.h"
+#include "models/layers.h"
+#include "test_util.h"
+
+using namespace vista::models;
+
+namespace {
+
+torch::Tensor fresh_leaf(const torch::Tensor& t) { return t.detach().clone().requires_grad_(true); }
+
+std::vector<std::array<int64_t, 3>> as_triples(const std::vector<QueryBlock>& blocks) {
+  std::vector<std::array<int64_t, 3>> out;
+  for (const auto& b : blocks) out.push_back({b.first_row, b.rows, b.keys});
+  return out;
+}
+
+torch::Tensor plain_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& mask) {
+  auto scores = torch::matmul(q, k.transpose(2, 3)) / std::sqrt(static_cast<double>(q.size(-1))) + mask;
+  return torch::matmul(torch::softmax(scores, -1, torch::kFloat32), v);
+}
+
+void expect_close(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+  ASSERT_EQ(a.sizes(), b.sizes()) << what;
+  const double diff = (a - b).abs().max().item<double>();
+  EXPECT_LT(diff, 2e-6) << what << ": max difference " << diff;
+}
+
+}  // namespace
+
+TEST(BlockedAttention, BlocksReachTheLastKeyARowMaySee) {
+  const auto causal = causal_padding_mask(torch::ones({2, 10}), 10, 0, torch::kFloat32);
+  using Blocks = std::vector<std::array<int64_t, 3>>;
+  EXPECT_EQ(as_triples(query_blocks(causal, 4)), (Blocks{{0, 4, 4}, {4, 4, 8}, {8, 2, 10}}));
+  // Right padding: no row looks past the last real key.
+  const auto right = causal_padding_mask(torch::tensor({{1, 1, 1, 1, 1, 1, 0, 0, 0, 0}}), 10, 0, torch::kFloat32);
+  EXPECT_EQ(as_triples(query_blocks(right, 4)), (Blocks{{0, 4, 4}, {4, 4, 6}, {8, 2, 6}}));
+  // Left padding in the second sample: its rows 0 and 1 see no key, and HF's softmax spreads them
+  // over all of them, so their block takes every key.
+  const auto left = causal_padding_mask(torch::tensor({{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 1, 1, 1, 1, 1, 1, 1, 1}}),
+                                        10, 0, torch::kFloat32);
+  EXPECT_EQ(as_triples(query_blocks(left, 4)), (Blocks{{0, 4, 10}, {4, 4, 8}, {8, 2, 10}}));
+  // A mask that hides nothing: one block of everything per rows_per_block.
+  EXPECT_EQ(as_triples(query_blocks(torch::zeros({1, 1, 5, 7}), 3)), (Blocks{{0, 3, 7}, {3, 2, 7}}));
+  expect_error_containing([&] { query_blocks(causal.to(torch::kFloat64), 4); }, {"float32 mask", "Double"});
+  expect_error_containing([&] { query_blocks(causal, 0); }, {"rows_per_block = 0"});
+}
+
+TEST(BlockedAttention, MatchesThePlainCoreForPaddedMasksStridedOperandsAndPartialGradients) {
+  torch::manual_seed(11);
+  const int64_t B = 2, H = 3, T = 11, D = 8;
+  // Heads transposed out of [B, T, H, D], as the decoders make them.
+  const auto q = torch::randn({B, T, H, D}).transpose(1, 2), k = torch::randn({B, T, H, D}).transpose(1, 2);
+  const auto v = torch::randn({B, T, H, D}).transpose(1, 2);
+  const auto w = torch::randn({B, H, T, D});
+  const auto valid = torch::tensor({{1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1}});
+  const auto mask = causal_padding_mask(valid, T, 0, torch::kFloat32);
+  const auto blocks = query_blocks(mask, 3);
+  ASSERT_EQ(blocks.size(), 4u);
+  ASSERT_LT(blocks[1].keys, T);  // some block skips keys, or the test would not test the skipping
+  for (const auto& needs : std::vector<std::array<bool, 3>>{
+           {true, true, true}, {false, false, true}, {true, false, false}, {false, true, false}, {false, true, true}}) {
+    const std::string what =
+        fmt::format("inputs needing a gradient (q k v) {:d}{:d}{:d}", needs[0], needs[1], needs[2]);
+    auto input = [](const torch::Tensor& t, bool grad) { return grad ? fresh_leaf(t) : t; };
+    std::vector<torch::Tensor> plain_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    std::vector<torch::Tensor> blocked_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    const auto plain = plain_core(plain_in[0], plain_in[1], plain_in[2], mask);
+    const auto blocked = blocked_attention(blocked_in[0], blocked_in[1], blocked_in[2], mask, std::sqrt(8.0), blocks);
+    expect_close(blocked, plain, "output, " + what);
+    std::vector<torch::Tensor> plain_wanted, blocked_wanted;
+    for (size_t i = 0; i < 3; ++i)
+      if (needs[i]) plain_wanted.push_back(plain_in[i]), blocked_wanted.push_back(blocked_in[i]);
+    const auto plain_grads = torch::autograd::grad({(plain * w).sum()}, plain_wanted);
+    const auto blocked_grads = torch::autograd::grad({(blocked * w).sum()}, blocked_wanted);
+    for (size_t i = 0; i < plain_grads.size(); ++i)
+      expect_close(blocked_grads[i], plain_grads[i], fmt::format("gradient {}, {}", i, what));
+  }
+  expect_error_containing(
+      [&] {
+        blocked_attention(q, k, v, mask, std::sqrt(8.0), {{0, 3, 3}, {4, 7, 11}});
+      },
+      {"does not continue rows [0, 3)"});
+  expect_error_containing(
+      [&] {
+        blocked_attention(q, k, v, mask, std::sqrt(8.0), {{0, 3, 3}});
+      },
+      {"cover 3 of 11 query rows"});
+}
+
+// The decoders' core takes the blocks in training where they pay, and stays the plain core where
+// they do not: below two blocks of rows, without a mask that hides keys, without a graph.
+TEST(BlockedAttention, DecodersRunInBlocksWhereTheyPay) {
+  torch::manual_seed(13);
+  auto core_name = [](int64_t T, const torch::Tensor& mask, bool grad) {
+    const auto q = torch::randn({1, 2, T, 4}).requires_grad_(grad);
+    const auto k = torch::randn({1, 2, T, 4}), v = torch::randn({1, 2, T, 4});
+    const auto out = attention_scores_after_matmul(q, k, v, mask);
+    return out.grad_fn() ? out.grad_fn()->name() : std::string("none");
+  };
+  auto causal = [](int64_t T) { return causal_padding_mask(torch::ones({1, T}), T, 0, torch::kFloat32); };
+  EXPECT_NE(core_name(128, causal(128), true).find("BlockedAttention"), std::string::npos);
+  EXPECT_EQ(core_name(127, causal(127), true).find("BlockedAttention"), std::string::npos);
+  EXPECT_EQ(core_name(128, torch::zeros({1, 1, 128, 128}), true).find("BlockedAttention"), std::string::npos);
+  EXPECT_EQ(core_name(128, causal(128), false), "none");
+  const auto q = torch::randn({1, 2, 128, 4}), k = torch::randn({1, 2, 128, 4}), v = torch::randn({1, 2, 128, 4});
+  EXPECT_TRUE(
+      worthwhile_query_blocks(q.to(torch::kBFloat16), k.to(torch::kBFloat16), v.to(torch::kBFloat16), causal(128))
+          .empty());
+  EXPECT_EQ(as_triples(worthwhile_query_blocks(q, k, v, causal(128))),
+            (std::vector<std::array<int64_t, 3>>{{0, 64, 64}, {64, 64, 128}}));
+}
