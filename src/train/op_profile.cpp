@@ -17,8 +17,24 @@ constexpr const char* kPhasePrefix = "vista::";
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 bool is_gemm(const std::string& name) {
-  return name == "aten::mm" || name == "aten::addmm" || name == "aten::bmm" || name == "aten::baddbmm" ||
-         name == "aten::addmv" || name == "aten::mv" || name == "aten::dot";
+  return name == "aten::mm" || name == "aten::addmm" || name == "aten::addmm_" || name == "aten::bmm" ||
+         name == "aten::baddbmm" || name == "aten::baddbmm_" || name == "aten::addmv" || name == "aten::mv" ||
+         name == "aten::dot";
+}
+
+// The profiler's FLOPs of a matrix product, or, where it has no formula (the in-place addmm_ and
+// baddbmm_ of libtorch 1.13), 2 x the product of the sizes from the operands' shapes.
+uint64_t gemm_flops(const std::string& name, uint64_t profiler_flops, const std::vector<std::vector<int64_t>>& shapes) {
+  if (profiler_flops > 0) return profiler_flops;
+  const bool added = name == "aten::addmm_" || name == "aten::baddbmm_";
+  const bool batched = name == "aten::baddbmm_";
+  const size_t first = added ? 1 : 0;
+  if (!added || shapes.size() < first + 2) return 0;
+  const auto &a = shapes[first], &b = shapes[first + 1];
+  const size_t rank = batched ? 3 : 2;
+  if (a.size() != rank || b.size() != rank) return 0;
+  const int64_t batch = batched ? a[0] : 1;
+  return static_cast<uint64_t>(2 * batch * a[rank - 2] * a[rank - 1] * b[rank - 1]);
 }
 
 }  // namespace
@@ -68,6 +84,7 @@ OpProfile profile_ops(const std::function<void()>& work) {
       profiler::LegacyEvent* push;
       double children_us = 0;
       std::string phase;
+      bool inside_gemm = false;  // a matrix product's own per-matrix products: FLOPs counted once, above
     };
     std::vector<Open> stack;
     for (auto& event : events) {
@@ -75,7 +92,8 @@ OpProfile profile_ops(const std::function<void()>& work) {
         const std::string name = event.name();
         std::string phase = stack.empty() ? "" : stack.back().phase;
         if (phase.empty() && name.rfind(kPhasePrefix, 0) == 0) phase = name.substr(std::strlen(kPhasePrefix));
-        stack.push_back({&event, 0, phase});
+        const bool inside_gemm = !stack.empty() && (stack.back().inside_gemm || is_gemm(stack.back().push->name()));
+        stack.push_back({&event, 0, phase, inside_gemm});
       } else if (event.kind() == profiler::EventKind::PopRange && !stack.empty()) {
         Open open = stack.back();
         stack.pop_back();
@@ -85,7 +103,8 @@ OpProfile profile_ops(const std::function<void()>& work) {
         if (name.rfind(kPhasePrefix, 0) == 0) continue;  // a phase, not an operator
         const double self_ms = (total_us - open.children_us) / 1e3;
         const auto phase = open.phase.empty() ? "other" : open.phase;
-        const auto flops = open.push->flops();
+        const uint64_t flops =
+            is_gemm(name) && !open.inside_gemm ? gemm_flops(name, open.push->flops(), open.push->shapes()) : 0;
         for (auto* stat : {&by_name[name], &by_phase[phase][name]}) {
           stat->name = name;
           stat->calls += 1;

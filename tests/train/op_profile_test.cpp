@@ -61,6 +61,20 @@ TEST(OpProfile, CountsGemmFlopsAndSortsOperatorsIntoTheirPhases) {
   EXPECT_DOUBLE_EQ(json.at("gemm_gflop").get<double>(), static_cast<double>(profile.gemm_flops) / 1e9);
 }
 
+// An in-place product into a view (blocked attention's accumulation of its key gradients): its
+// FLOPs once, though libtorch 1.13 runs it as one addmm_ per matrix, and its time as GEMM time.
+TEST(OpProfile, CountsInPlaceBatchedProductsOnce) {
+  torch::manual_seed(0);
+  const int64_t batch = 3, m = 48, k = 64, n = 80;
+  auto out = torch::zeros({batch, m + 5, n});
+  const auto a = torch::randn({batch, m, k}), b = torch::randn({batch, k, n});
+  const auto profile = profile_ops([&] { out.narrow(1, 0, m).baddbmm_(a, b); });
+  EXPECT_EQ(profile.gemm_flops, static_cast<uint64_t>(2 * batch * m * k * n));
+  EXPECT_GT(profile.kind_ms.at("gemm"), 0);
+  EXPECT_EQ(op_kind("aten::baddbmm_"), "gemm");
+  EXPECT_EQ(op_kind("aten::addmm_"), "gemm");
+}
+
 TEST(OpProfile, BackwardOperatorsCountUnderTheBackwardPhase) {
   const auto w = torch::randn({32, 32}, torch::requires_grad());
   const auto x = torch::randn({16, 32});
