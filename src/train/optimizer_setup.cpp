@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "train/fused_adamw.h"
 #include "util/error.h"
 #include "runtime/torch_compat.h"
 
@@ -33,7 +34,7 @@ ScheduledAdamW make_adamw(const std::vector<OptimizedSlice>& slices, const Optim
       out.base_lr.push_back(lr);
     }
   }
-  out.adamw = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(o.lr));
+  out.adamw = std::make_unique<FusedAdamW>(groups, torch::optim::AdamWOptions(o.lr));
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "util/json_node.h"
 #include "models/lora.h"
 #include "objectives/llava_objective.h"
+#include "train/fused_adamw.h"
 #include "train/op_profile.h"
 #include "train/optimizer_setup.h"
 #include "train/peer_bench.h"
@@ -63,11 +64,11 @@ Bench build_bench(const vista::JsonNode& cfg) {
                  torch::randn({B, vision.num_channels, vision.image_size, vision.image_size})};
   const auto opt = cfg.object("optimizer");
   const auto betas = opt.raw().at("betas");
-  bench.optimizer = std::make_unique<torch::optim::AdamW>(
-      bench.trainable, torch::optim::AdamWOptions(opt.number("lr"))
-                           .betas({betas[0].get<double>(), betas[1].get<double>()})
-                           .eps(opt.number("eps"))
-                           .weight_decay(opt.number("weight_decay")));
+  bench.optimizer =
+      std::make_unique<FusedAdamW>(bench.trainable, torch::optim::AdamWOptions(opt.number("lr"))
+                                                        .betas({betas[0].get<double>(), betas[1].get<double>()})
+                                                        .eps(opt.number("eps"))
+                                                        .weight_decay(opt.number("weight_decay")));
   bench.clip_norm = opt.number("clip_grad_norm");
   return bench;
 }
@@ -142,7 +143,7 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
       if (train) bench.trainable.push_back(p.value());
     }
     const auto defaults = static_cast<const torch::optim::AdamWOptions&>(bench.optimizer->defaults());
-    bench.optimizer = std::make_unique<torch::optim::AdamW>(bench.trainable, defaults);
+    bench.optimizer = std::make_unique<FusedAdamW>(bench.trainable, defaults);
   }
   const torch::Device device(device_name);
   bench.model->to(device);  // in place: the optimizer keeps its parameters
