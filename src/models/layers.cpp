@@ -5,6 +5,7 @@
 
 #include "models/checkpointing.h"
 #include "models/lean_elementwise.h"
+#include "models/rotary_kernel.h"
 #include "util/error.h"
 #include "runtime/torch_compat.h"
 
@@ -60,6 +61,8 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 }  // namespace
 
 torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope) {
+  if (rotary_kernel_applies(x_BHTD, rope.cos_B1TH, rope.sin_B1TH))
+    return rotary_float32(x_BHTD, rope.cos_B1TH, rope.sin_B1TH);
   const int64_t rotary_dim = rope.cos_B1TH.size(-1);
   if (rotary_dim == x_BHTD.size(-1)) return x_BHTD * rope.cos_B1TH + rotate_half(x_BHTD) * rope.sin_B1TH;
   auto rot = x_BHTD.narrow(-1, 0, rotary_dim);
