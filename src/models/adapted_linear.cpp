@@ -18,6 +18,12 @@ torch::Tensor AdaptedLinearImpl::forward(const torch::Tensor& x) {
   return y + torch::nn::functional::linear(torch::nn::functional::linear(dropped, lora_A), lora_B) * scale_;
 }
 
+torch::Tensor AdaptedLinearImpl::forward_of_norm(const torch::Tensor& normed,
+                                                 const std::shared_ptr<RecomputableNorm>& norm) {
+  if (lora_A.defined() || !norm) return forward(normed);
+  return linear_of_norm(normed, norm, weight, bias);
+}
+
 void AdaptedLinearImpl::add_adapter(int64_t r, double alpha, double dropout) {
   if (has_adapter()) fail("this layer already carries a LoRA adapter");
   if (r < 1) fail("LoRA rank must be >= 1, got {}", r);

@@ -30,6 +30,12 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x_BTD) {
   return weight * x.to(input_dtype);
 }
 
+std::pair<torch::Tensor, std::shared_ptr<RecomputableNorm>> RMSNormImpl::forward_recomputable(
+    const torch::Tensor& x_BTD) {
+  if (x_BTD.scalar_type() == torch::kFloat32) return rms_norm_float32_recomputable(x_BTD, weight, eps_);
+  return {forward(x_BTD), nullptr};
+}
+
 RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_dim, double theta,
                            torch::ScalarType dtype) {
   const auto opts = torch::TensorOptions().device(position_ids_BT.device());

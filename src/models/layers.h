@@ -5,6 +5,10 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
+#include <utility>
+
+#include "models/lean_elementwise.h"
 
 namespace vista::models {
 
@@ -32,6 +36,9 @@ class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);
   torch::Tensor forward(const torch::Tensor& x_BTD);
+  // forward() and, for float32 in training, what lets its consumers recompute the output
+  // (lean_elementwise.h); null otherwise.
+  std::pair<torch::Tensor, std::shared_ptr<RecomputableNorm>> forward_recomputable(const torch::Tensor& x_BTD);
   torch::Tensor weight;
 
  private:

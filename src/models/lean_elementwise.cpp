@@ -1,6 +1,10 @@
 #include "models/lean_elementwise.h"
 
+#include <ATen/core/ivalue.h>
+#include <torch/csrc/autograd/graph_task.h>
+
 #include "runtime/torch_compat.h"
+#include "util/error.h"
 
 namespace vista::models {
 
@@ -64,16 +68,26 @@ class SwiGLULinear : public torch::autograd::Function<SwiGLULinear> {
   }
 };
 
+struct NormHolder : torch::CustomClassHolder {
+  explicit NormHolder(std::shared_ptr<RecomputableNorm> n) : norm(std::move(n)) {}
+  std::shared_ptr<RecomputableNorm> norm;
+};
+
 // x enters twice, as the two places the plain expression uses it (the product x * rsqrt and the
 // square in the variance), so autograd receives the two gradient terms separately and adds them to
 // the rest of x's gradient in the order it would have: the sum's rounding stays the same.
 class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
  public:
+  // `recipe`, when given, receives the per-row rsqrt, and is released by this backward.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& x_in_variance,
-                               const torch::Tensor& weight, double eps) {
+                               const torch::Tensor& weight, double eps, c10::intrusive_ptr<NormHolder> recipe) {
     const auto rstd = torch::rsqrt(x_in_variance.pow(2).mean(-1, /*keepdim=*/true) + eps);
     ctx->save_for_backward({x, weight});
     ctx->saved_data["rstd"] = rstd;
+    if (recipe) {
+      recipe->norm->set_rstd(rstd);
+      ctx->saved_data["recipe"] = c10::IValue::make_capsule(std::move(recipe));
+    }
     return weight * (x * rstd);
   }
   // Each line is the derivative autograd applies to the plain expression's op (derivatives.yaml).
@@ -83,6 +97,8 @@ class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
     const auto& weight = saved[1];
     const auto rstd = ctx->saved_data["rstd"].toTensor();
     const auto& g = grads[0];
+    if (ctx->saved_data.count("recipe") && !torch::autograd::get_current_graph_task_keep_graph())
+      c10::static_intrusive_pointer_cast<NormHolder>(ctx->saved_data["recipe"].toCapsule())->norm->release();
     const auto normed = x * rstd;
     torch::Tensor grad_x, grad_x_in_variance, grad_weight;
     if (ctx->needs_input_grad(2)) grad_weight = (g * normed).sum_to_size(weight.sizes());
@@ -96,7 +112,34 @@ class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
         grad_x_in_variance = grad_square * (2.0 * x.pow(1.0));                  // pow(2)
       }
     }
-    return {grad_x, grad_x_in_variance, grad_weight, torch::Tensor()};
+    return {grad_x, grad_x_in_variance, grad_weight, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// at::linear's ops and autograd's formulas for them, the input recomputed (see swiglu_linear).
+class LinearOfNorm : public torch::autograd::Function<LinearOfNorm> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& normed, const torch::Tensor& weight,
+                               const torch::Tensor& bias, c10::intrusive_ptr<NormHolder> holder) {
+    ctx->save_for_backward({weight});
+    ctx->saved_data["norm"] = c10::IValue::make_capsule(std::move(holder));
+    const bool has_bias = bias.numel() > 0;
+    ctx->saved_data["has_bias"] = has_bias;
+    ctx->saved_data["sizes"] = normed.sizes().vec();
+    return torch::nn::functional::linear(normed, weight, has_bias ? bias : torch::Tensor());
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto weight = ctx->get_saved_variables()[0];
+    const auto holder = c10::static_intrusive_pointer_cast<NormHolder>(ctx->saved_data["norm"].toCapsule());
+    const auto g_2d = grads[0].reshape({-1, grads[0].size(-1)});
+    torch::Tensor grad_normed, grad_weight, grad_bias;
+    if (ctx->needs_input_grad(1)) {
+      const auto normed = holder->norm->take();
+      grad_weight = g_2d.t().mm(normed.reshape({-1, normed.size(-1)}));
+    }
+    if (ctx->needs_input_grad(0)) grad_normed = g_2d.mm(weight).view(ctx->saved_data["sizes"].toIntVector());
+    if (ctx->needs_input_grad(2) && ctx->saved_data["has_bias"].toBool()) grad_bias = g_2d.sum(0);
+    return {grad_normed, grad_weight, grad_bias, torch::Tensor()};
   }
 };
 
@@ -122,7 +165,42 @@ torch::Tensor rms_norm_float32(const torch::Tensor& x_BTD, const torch::Tensor& 
     const auto rstd = torch::rsqrt(x_BTD.pow(2).mean(-1, /*keepdim=*/true) + eps);
     return weight_D * (x_BTD * rstd);
   }
-  return RMSNormFloat32::apply(x_BTD, x_BTD, weight_D, eps);
+  return RMSNormFloat32::apply(x_BTD, x_BTD, weight_D, eps, c10::intrusive_ptr<NormHolder>());
+}
+
+torch::Tensor RecomputableNorm::take() {
+  if (!cached_.defined()) {
+    if (!x_.defined()) fail("a norm's output was needed after its backward let go of it (retain_graph keeps it)");
+    torch::NoGradGuard no_grad;
+    cached_ = weight_ * (x_ * rstd_);
+    pending_ = consumers_;
+  }
+  auto normed = cached_;
+  if (--pending_ <= 0) cached_ = torch::Tensor();
+  return normed;
+}
+
+void RecomputableNorm::release() { x_ = weight_ = rstd_ = cached_ = torch::Tensor(); }
+
+std::pair<torch::Tensor, std::shared_ptr<RecomputableNorm>> rms_norm_float32_recomputable(const torch::Tensor& x_BTD,
+                                                                                          const torch::Tensor& weight_D,
+                                                                                          double eps) {
+  if (!wants_graph(x_BTD) && !wants_graph(weight_D)) return {rms_norm_float32(x_BTD, weight_D, eps), nullptr};
+  auto norm = std::make_shared<RecomputableNorm>(x_BTD.detach(), weight_D.detach());
+  auto normed = RMSNormFloat32::apply(x_BTD, x_BTD, weight_D, eps, c10::make_intrusive<NormHolder>(norm));
+  return {normed, norm};
+}
+
+torch::Tensor linear_of_norm(const torch::Tensor& normed_BTD, const std::shared_ptr<RecomputableNorm>& norm,
+                             const torch::Tensor& weight_OD, const torch::Tensor& bias_O) {
+  const bool graph = wants_graph(normed_BTD) || wants_graph(weight_OD) || (bias_O.defined() && wants_graph(bias_O));
+  if (!norm || !graph || compat::autocast_enabled(c10::DeviceType::CPU) ||
+      compat::autocast_enabled(c10::DeviceType::CUDA))
+    return torch::nn::functional::linear(normed_BTD, weight_OD, bias_O);
+  norm->add_consumer();
+  // An autograd function's inputs are defined tensors (libtorch 1.13): no bias is an empty one.
+  const auto bias = bias_O.defined() ? bias_O : torch::empty({0}, weight_OD.options());
+  return LinearOfNorm::apply(normed_BTD, weight_OD, bias, c10::make_intrusive<NormHolder>(norm));
 }
 
 }  // namespace vista::models

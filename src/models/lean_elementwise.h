@@ -6,6 +6,9 @@
 // is the activations autograd keeps (docs/performance.md).
 #include <torch/torch.h>
 
+#include <memory>
+#include <utility>
+
 namespace vista::models {
 
 // silu(gate) * up (the LLaMA MLP's inner product). Keeps gate and up; silu(gate) is recomputed.
@@ -20,5 +23,34 @@ torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& 
 // weight * (x * rsqrt(mean(x^2) + eps)) for float32 x (HF's LlamaRMSNorm). Keeps x and the
 // per-row rsqrt; the normalised x is recomputed.
 torch::Tensor rms_norm_float32(const torch::Tensor& x_BTD, const torch::Tensor& weight_D, double eps);
+
+// What gives an rms_norm_float32 output back bit for bit: x, the weight and the per-row rsqrt of
+// the forward. The linears that read a norm's output keep this instead of the output (x is kept by
+// the norm anyway): one [B, T, D] tensor less per norm in every layer until backward reaches it.
+// A recomputed output is shared by the consumers that take it in one backward. The norm's own
+// backward, which runs after theirs, lets go of x, unless the graph is kept for another backward.
+class RecomputableNorm {
+ public:
+  RecomputableNorm(torch::Tensor x, torch::Tensor weight) : x_(std::move(x)), weight_(std::move(weight)) {}
+  void set_rstd(torch::Tensor rstd) { rstd_ = std::move(rstd); }
+  void add_consumer() { ++consumers_; }
+  // The output, recomputed for the first consumer of a backward, dropped after the last.
+  torch::Tensor take();
+  void release();
+
+ private:
+  torch::Tensor x_, weight_, rstd_, cached_;
+  int consumers_ = 0, pending_ = 0;
+};
+
+// rms_norm_float32 and, where a graph is built, its RecomputableNorm (else null).
+std::pair<torch::Tensor, std::shared_ptr<RecomputableNorm>> rms_norm_float32_recomputable(const torch::Tensor& x_BTD,
+                                                                                          const torch::Tensor& weight_D,
+                                                                                          double eps);
+
+// linear(normed, weight, bias) keeping `norm` instead of `normed` for the weight's gradient, which
+// it computes with autograd's formulas for the mm at::linear folds the batch into.
+torch::Tensor linear_of_norm(const torch::Tensor& normed_BTD, const std::shared_ptr<RecomputableNorm>& norm,
+                             const torch::Tensor& weight_OD, const torch::Tensor& bias_O);
 
 }  // namespace vista::models

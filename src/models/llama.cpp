@@ -20,12 +20,14 @@ LlamaAttentionImpl::LlamaAttentionImpl(const io::DecoderConfig& c)
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x_BTD, const RotaryTables& rope,
                                           const torch::Tensor& mask_B1TT, LayerCache* cache,
-                                          const torch::Tensor& queries_BN) {
+                                          const torch::Tensor& queries_BN,
+                                          const std::shared_ptr<RecomputableNorm>& norm) {
   const auto xq_BND = rows_at(x_BTD, queries_BN);
   const auto b = x_BTD.size(0), t = x_BTD.size(1), n = xq_BND.size(1);
-  auto q_BHND = q_proj->forward(xq_BND).view({b, n, num_heads_, head_dim_}).transpose(1, 2);
-  auto k_BHTD = k_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
-  auto v_BHTD = v_proj->forward(x_BTD).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  const auto q_all = queries_BN.defined() ? q_proj->forward(xq_BND) : q_proj->forward_of_norm(x_BTD, norm);
+  auto q_BHND = q_all.view({b, n, num_heads_, head_dim_}).transpose(1, 2);
+  auto k_BHTD = k_proj->forward_of_norm(x_BTD, norm).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
+  auto v_BHTD = v_proj->forward_of_norm(x_BTD, norm).view({b, t, num_kv_heads_, head_dim_}).transpose(1, 2);
   q_BHND = apply_rotary(q_BHND, rotary_at(rope, queries_BN));
   k_BHTD = apply_rotary(k_BHTD, rope);
   if (cache) std::tie(k_BHTD, v_BHTD) = cache->append(k_BHTD, v_BHTD);
@@ -42,11 +44,11 @@ LlamaMLPImpl::LlamaMLPImpl(const io::DecoderConfig& c) {
   down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size, false));
 }
 
-torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD) {
+torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x_BTD, const std::shared_ptr<RecomputableNorm>& norm) {
   // up before gate: the order g++ evaluated them in when they were two arguments of one call, which
   // sets the order of backward's float sums into x.
-  const auto up_BTI = up_proj->forward(x_BTD);
-  const auto gate_BTI = gate_proj->forward(x_BTD);
+  const auto up_BTI = up_proj->forward_of_norm(x_BTD, norm);
+  const auto gate_BTI = gate_proj->forward_of_norm(x_BTD, norm);
   if (down_proj->has_adapter() || down_proj->bias.defined()) return down_proj->forward(swiglu(gate_BTI, up_BTI));
   return swiglu_linear(gate_BTI, up_BTI, down_proj->weight);
 }
@@ -63,8 +65,10 @@ torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x_BTD, const R
                                              const torch::Tensor& queries_BN) {
   // One statement each: the order of the ops is the order of backward's float sums into x.
   const auto residual_BND = rows_at(x_BTD, queries_BN);
-  auto h = residual_BND + self_attn->forward(input_layernorm->forward(x_BTD), rope, mask_B1TT, cache, queries_BN);
-  return h + mlp->forward(post_attention_layernorm->forward(h));
+  const auto [normed_BTD, norm] = input_layernorm->forward_recomputable(x_BTD);
+  auto h = residual_BND + self_attn->forward(normed_BTD, rope, mask_B1TT, cache, queries_BN, norm);
+  const auto [normed_h, norm_h] = post_attention_layernorm->forward_recomputable(h);
+  return h + mlp->forward(normed_h, norm_h);
 }
 
 LlamaModelImpl::LlamaModelImpl(const io::DecoderConfig& c) : config_(c) {

@@ -16,8 +16,10 @@ class LlamaAttentionImpl : public torch::nn::Module {
   explicit LlamaAttentionImpl(const io::DecoderConfig& config);
   // queries_BN: the positions whose outputs are wanted ([B, N], models/query_positions.h); all
   // positions when undefined. Keys and values always cover every position.
+  // norm: x_BTD's recipe when x_BTD is an RMSNorm's output (keys and values then keep it instead).
   torch::Tensor forward(const torch::Tensor& x_BTD, const RotaryTables& rope, const torch::Tensor& mask_B1TT,
-                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {});
+                        LayerCache* cache = nullptr, const torch::Tensor& queries_BN = {},
+                        const std::shared_ptr<RecomputableNorm>& norm = nullptr);
 
   AdaptedLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
@@ -29,7 +31,7 @@ TORCH_MODULE(LlamaAttention);
 class LlamaMLPImpl : public torch::nn::Module {
  public:
   explicit LlamaMLPImpl(const io::DecoderConfig& config);
-  torch::Tensor forward(const torch::Tensor& x_BTD);
+  torch::Tensor forward(const torch::Tensor& x_BTD, const std::shared_ptr<RecomputableNorm>& norm = nullptr);
   AdaptedLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 };
 TORCH_MODULE(LlamaMLP);

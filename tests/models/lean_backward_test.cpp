@@ -148,3 +148,36 @@ TEST(LeanBackward, SwigluLinearMatchesLinearOfSiluTimesUpBitForBit) {
   expect_same_bits(grads_of(torch::nn::functional::linear(torch::silu(g1) * u1, weight), w, {g1, u1}),
                    grads_of(swiglu_linear(g3, u3, weight), w, {g3, u3}), "swiglu_linear, frozen weight");
 }
+
+// Linears that keep the norm's recipe instead of its output (the LLaMA layers' q, k, v and gate,
+// up projections): the same outputs and the same gradients, for x, the norm's weight and each
+// linear's weight and bias, as linears of the kept output.
+TEST(LeanBackward, LinearsOfARecomputedNormMatchThePlainLinearsBitForBit) {
+  torch::manual_seed(9);
+  const auto x = torch::randn({2, 5, 8}), norm_weight = torch::rand({8}) + 0.5;
+  const auto w1 = torch::randn({6, 8}), w2 = torch::randn({4, 8}), b2 = torch::randn({4});
+  const auto r1 = torch::randn({2, 5, 6}), r2 = torch::randn({2, 5, 4});
+  auto run = [&](bool lean) {
+    std::vector<torch::Tensor> in{leaf(x), leaf(norm_weight), leaf(w1), leaf(w2), leaf(b2)};
+    torch::Tensor y1, y2;
+    if (lean) {
+      const auto [normed, norm] = rms_norm_float32_recomputable(in[0], in[1], 1e-5);
+      EXPECT_TRUE(norm != nullptr);
+      y1 = linear_of_norm(normed, norm, in[2], torch::Tensor());
+      y2 = linear_of_norm(normed, norm, in[3], in[4]);
+    } else {
+      const auto normed = rms_norm_float32(in[0], in[1], 1e-5);
+      y1 = torch::nn::functional::linear(normed, in[2]);
+      y2 = torch::nn::functional::linear(normed, in[3], in[4]);
+    }
+    const auto loss = (y1 * r1).sum() + (y2 * r2).sum();
+    // Twice: a graph kept for a second backward keeps what recomputes the norm.
+    const auto first = torch::autograd::grad({loss}, in, {}, /*retain_graph=*/true);
+    auto grads = torch::autograd::grad({loss}, in);
+    expect_same_bits(first, grads, lean ? "lean, two backwards" : "plain, two backwards");
+    grads.insert(grads.begin(), {y1.detach(), y2.detach()});
+    return grads;
+  };
+  const auto plain = run(false), lean = run(true);
+  expect_same_bits(lean, plain, "outputs y1, y2, then gradients of x, norm weight, w1, w2, b2:");
+}
