@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "models/layers.h"
 #include "runtime/torch_compat.h"
 #include "util/error.h"
 
@@ -85,18 +86,13 @@ struct BlockPlan : torch::CustomClassHolder {
   }
 };
 
-// [B, H, T, D] as the [B*H, T, D] matrices bmm multiplies (a copy where the heads interleave).
-torch::Tensor as_matrices(const torch::Tensor& t_BHTD) {
-  return t_BHTD.reshape({t_BHTD.size(0) * t_BHTD.size(1), t_BHTD.size(2), t_BHTD.size(3)});
-}
-
 class BlockedAttention : public torch::autograd::Function<BlockedAttention> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_BHTD,
                                const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
                                c10::intrusive_ptr<BlockPlan> plan) {
     const int64_t B = q_BHTD.size(0), H = q_BHTD.size(1), T = q_BHTD.size(2), Dv = v_BHSD.size(3);
-    auto q_XTD = as_matrices(q_BHTD), k_XSD = as_matrices(k_BHSD), v_XSD = as_matrices(v_BHSD);
+    auto q_XTD = as_batched_matrices(q_BHTD), k_XSD = as_batched_matrices(k_BHSD), v_XSD = as_batched_matrices(v_BHSD);
     // Laid out [B, T, H, Dv], so that the caller's merge of the heads is a view.
     auto out_BTHD = torch::empty({B, T, H, Dv}, v_BHSD.options());
     for (const auto& block : plan->blocks) {
@@ -119,7 +115,7 @@ class BlockedAttention : public torch::autograd::Function<BlockedAttention> {
     const bool need_q = ctx->needs_input_grad(0), need_k = ctx->needs_input_grad(1), need_v = ctx->needs_input_grad(2);
     const auto& grad_out_BHTD = grad_outputs[0];
     const int64_t B = grad_out_BHTD.size(0), H = grad_out_BHTD.size(1);
-    const auto grad_out_XTD = as_matrices(grad_out_BHTD);
+    const auto grad_out_XTD = as_batched_matrices(grad_out_BHTD);
     // Zeros that every block adds its share to (baddbmm_ into the rows or keys it covers).
     auto grad_q_XTD = need_q ? torch::zeros_like(q_XTD) : torch::Tensor();
     auto grad_k_XSD = need_k ? torch::zeros_like(k_XSD) : torch::Tensor();

@@ -103,12 +103,6 @@ torch::Tensor probabilities(const torch::Tensor& scores_BHTS, torch::ScalarType 
   return torch::softmax(scores_BHTS, -1, torch::kFloat32).to(dtype);
 }
 
-// What at::matmul does with [B, H, T, S] x [B, H, S, D]: both operands reshaped to three
-// dimensions (a view, or a contiguous copy of a strided operand) for one bmm.
-torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY) {
-  return t_BHXY.reshape({t_BHXY.size(0) * t_BHXY.size(1), t_BHXY.size(2), t_BHXY.size(3)});
-}
-
 class RecomputedAttention : public torch::autograd::Function<RecomputedAttention> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor q, torch::Tensor k, torch::Tensor v,

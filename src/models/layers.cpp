@@ -47,6 +47,10 @@ RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_
   return {emb.cos().to(dtype).unsqueeze(1), emb.sin().to(dtype).unsqueeze(1)};
 }
 
+torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY) {
+  return t_BHXY.reshape({t_BHXY.size(0) * t_BHXY.size(1), t_BHXY.size(2), t_BHXY.size(3)});
+}
+
 namespace {
 // torch.finfo(dtype).min, the value HF adds for masked positions.
 double lowest_value(torch::ScalarType dtype) {

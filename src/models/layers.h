@@ -53,6 +53,10 @@ struct RotaryTables {
 };
 RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_dim, double theta,
                            torch::ScalarType dtype);
+// [B, H, X, Y] as the [B*H, X, Y] matrices bmm multiplies: what at::matmul does with its
+// operands (a view, or a contiguous copy where the heads interleave).
+torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY);
+
 // Applies RoPE to the first rotary_dim features of each head (all of them for LLaMA).
 torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope);
 

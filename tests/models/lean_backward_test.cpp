@@ -181,3 +181,14 @@ TEST(LeanBackward, LinearsOfARecomputedNormMatchThePlainLinearsBitForBit) {
   const auto plain = run(false), lean = run(true);
   expect_same_bits(lean, plain, "outputs y1, y2, then gradients of x, norm weight, w1, w2, b2:");
 }
+
+// Once the norm's backward has let go of x, a consumer asking for the output again gets an error
+// that says why, not a crash on an undefined tensor.
+TEST(LeanBackward, ARecomputableNormReleasedSaysSo) {
+  RecomputableNorm norm(torch::randn({2, 3}), torch::ones({3}));
+  norm.set_rstd(torch::ones({2, 1}));
+  norm.add_consumer();
+  EXPECT_EQ(norm.take().sizes(), (std::vector<int64_t>{2, 3}));
+  norm.release();
+  expect_error_containing([&] { norm.take(); }, {"after its backward let go of it", "retain_graph"});
+}

@@ -88,5 +88,17 @@ TEST(FusedAdamW, MatchesLibtorchAdamWOverSeveralSteps) { run_against_libtorch(fa
 
 TEST(FusedAdamW, MatchesLibtorchAdamWWithAmsgrad) { run_against_libtorch(true); }
 
+TEST(FusedAdamW, RefusesSparseGradients) {
+  auto p = torch::randn({4}).requires_grad_(true);
+  FusedAdamW optimizer(std::vector<torch::Tensor>{p}, torch::optim::AdamWOptions(1e-3));
+  p.mutable_grad() = torch::randn({4}).to_sparse();
+  try {
+    optimizer.step();
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("sparse gradients"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace vista::train
