@@ -46,3 +46,22 @@ if(TORCH_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS "${VISTA_OPENBLAS_OPENMP_DIR}
   message(STATUS "vista: BLAS from ${VISTA_OPENBLAS_OPENMP_DIR} (one OpenMP thread pool)")
   add_link_options("LINKER:--disable-new-dtags" "LINKER:-rpath,${VISTA_OPENBLAS_OPENMP_DIR}")
 endif()
+
+# libtorch's at::parallel_for is inline in its headers, and runs in parallel only where the file
+# that calls it is compiled with OpenMP (_OPENMP); without it vista's own kernels (rotary, AdamW,
+# the attention blocks) ran on one thread. So libtorch's users compile with -fopenmp
+# (vista_openmp, linked by vista_runtime and the precompiled header) and link the OpenMP runtime
+# libtorch itself loads: the wheel's own libgomp, or the system's for Debian's libtorch. Both are
+# libgomp.so.1, so the process holds one OpenMP pool either way.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+add_library(vista_openmp INTERFACE)
+target_compile_options(vista_openmp INTERFACE $<$<COMPILE_LANGUAGE:CXX>:${OpenMP_CXX_FLAGS}>)
+file(GLOB VISTA_TORCH_GOMP "${TORCH_INSTALL_PREFIX}/lib/libgomp*.so*")
+if(VISTA_TORCH_GOMP AND NOT TORCH_INSTALL_PREFIX STREQUAL "/usr")
+  list(GET VISTA_TORCH_GOMP 0 VISTA_TORCH_GOMP)
+  message(STATUS "vista: OpenMP runtime ${VISTA_TORCH_GOMP} (libtorch's own)")
+  target_link_libraries(vista_openmp INTERFACE "${VISTA_TORCH_GOMP}")
+else()
+  target_link_libraries(vista_openmp INTERFACE OpenMP::OpenMP_CXX)
+endif()
+

@@ -42,8 +42,10 @@ void update_in_one_pass(torch::Tensor& p, const torch::Tensor& grad, torch::Tens
   float* m = exp_avg.data_ptr<float>();
   float* v = exp_avg_sq.data_ptr<float>();
   // Chunks of 32k elements: large enough that a thread streams, small enough to share 2 threads
-  // across the small parameters too.
-  at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+  // across the small parameters too. Captured by value: the OpenMP region reads captures through
+  // its closure, and pointers read by reference there are reloaded after every store, which keeps
+  // the loop from vectorising.
+  at::parallel_for(0, p.numel(), 1 << 15, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float p_i = decays ? param[i] * decay : param[i];
       const float m_i = m[i] * beta1 + one_minus_beta1 * g[i];
