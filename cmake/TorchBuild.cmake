@@ -65,3 +65,18 @@ else()
   target_link_libraries(vista_openmp INTERFACE OpenMP::OpenMP_CXX)
 endif()
 
+# runtime/blas.cpp calls sgemm_ of the BLAS libtorch computes with. The wheel's libtorch_cpu
+# exports MKL's; Debian's libtorch reaches libblas.so.3 only as its own dependency, which the
+# linker does not search, so it is named here (the OpenMP variant where it is installed).
+set(VISTA_BLAS_LIBRARIES "")
+if(TORCH_INSTALL_PREFIX STREQUAL "/usr")
+  if(EXISTS "${VISTA_OPENBLAS_OPENMP_DIR}/libblas.so.3")
+    set(VISTA_BLAS_LIBRARIES "${VISTA_OPENBLAS_OPENMP_DIR}/libblas.so.3")
+  else()
+    find_library(VISTA_BLAS_LIBRARY NAMES blas libblas.so.3)
+    if(NOT VISTA_BLAS_LIBRARY)
+      message(FATAL_ERROR "vista: no libblas for Debian's libtorch (install libopenblas0-openmp: scripts/install_deps.sh)")
+    endif()
+    set(VISTA_BLAS_LIBRARIES "${VISTA_BLAS_LIBRARY}")
+  endif()
+endif()

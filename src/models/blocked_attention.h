@@ -6,7 +6,8 @@
 // shrink with them. A key left out is one whose probability is an exact zero in the whole square
 // (exp of the lowest float minus a row's maximum underflows), so the output and the gradients are
 // the plain expression's up to the order of float sums. Like attention_recomputed_in_backward,
-// only q, k and v are kept: the backward recomputes each block's probabilities.
+// only q, k and v are kept: the backward recomputes each block's probabilities. Float32 operands
+// on the CPU; the loops are attention_block_kernel.h's.
 #include <torch/torch.h>
 
 #include <vector>
@@ -30,7 +31,8 @@ std::vector<QueryBlock> query_blocks(const torch::Tensor& mask_B1TS, int64_t row
 std::vector<QueryBlock> worthwhile_query_blocks(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                                 const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS);
 
-// The core over the given blocks (they cover the rows of q in order). Differentiable in q, k and v.
+// The core over the given blocks (they cover the rows of q in order). Differentiable in q, k and v;
+// fails with the reason for operands other than float32 CPU tensors of agreeing shapes.
 torch::Tensor blocked_attention(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
                                 const torch::Tensor& mask_B1TS, double divisor, const std::vector<QueryBlock>& blocks);
 

@@ -96,6 +96,41 @@ TEST(BlockedAttention, MatchesThePlainCoreForPaddedMasksStridedOperandsAndPartia
       {"cover 3 of 11 query rows"});
 }
 
+// The kernel's other inputs: one mask for every sample, an operand BLAS cannot read in place (a
+// column stride of 2: copied), rows long enough for the softmax's vector loop, and operands it
+// cannot take, refused with the reason.
+TEST(BlockedAttention, TakesBroadcastMasksAndStridedColumnsAndNamesOperandsItCannotTake) {
+  torch::manual_seed(17);
+  const int64_t B = 2, H = 2, T = 40, D = 16;
+  const auto q_storage = torch::randn({B, H, T, 2 * D});
+  const auto q = q_storage.slice(3, 0, 2 * D, 2);  // every other column
+  const auto k = torch::randn({B, H, T, D}), v = torch::randn({B, T, H, D}).transpose(1, 2);
+  const auto w = torch::randn({B, H, T, D});
+  const auto mask = causal_padding_mask(torch::ones({1, T}), T, 0, torch::kFloat32);
+  ASSERT_EQ(mask.size(0), 1);
+  const auto blocks = query_blocks(mask, 16);
+  ASSERT_EQ(as_triples(blocks), (std::vector<std::array<int64_t, 3>>{{0, 16, 16}, {16, 16, 32}, {32, 8, 40}}));
+  const std::vector<torch::Tensor> plain_in{fresh_leaf(q), fresh_leaf(k), fresh_leaf(v)};
+  const std::vector<torch::Tensor> blocked_leaves{fresh_leaf(q_storage), fresh_leaf(k), fresh_leaf(v)};
+  const auto blocked_q = blocked_leaves[0].slice(3, 0, 2 * D, 2);
+  ASSERT_EQ(blocked_q.stride(3), 2);
+  const auto plain = plain_core(plain_in[0], plain_in[1], plain_in[2], mask);
+  const auto blocked =
+      blocked_attention(blocked_q, blocked_leaves[1], blocked_leaves[2], mask, std::sqrt(16.0), blocks);
+  expect_close(blocked, plain, "output");
+  const auto plain_grads = torch::autograd::grad({(plain * w).sum()}, plain_in);
+  const auto blocked_grads = torch::autograd::grad({(blocked * w).sum()}, blocked_leaves);
+  expect_close(blocked_grads[0].slice(3, 0, 2 * D, 2), plain_grads[0], "gradient of q");
+  EXPECT_TRUE(blocked_grads[0].slice(3, 1, 2 * D, 2).eq(0).all().item<bool>());
+  expect_close(blocked_grads[1], plain_grads[1], "gradient of k");
+  expect_close(blocked_grads[2], plain_grads[2], "gradient of v");
+
+  expect_error_containing([&] { blocked_attention(q.to(torch::kFloat64), k, v, mask, 4.0, blocks); },
+                          {"blocked_attention", "expected float32 CPU tensors", "Double"});
+  expect_error_containing([&] { blocked_attention(q, k, v.narrow(2, 0, T - 1), mask, 4.0, blocks); },
+                          {"blocked_attention", "[2, 2, 39, 16]", "expected [B, H, T, D], [B, H, S, D]"});
+}
+
 // The decoders' core takes the blocks in training where they pay, and stays the plain core where
 // they do not: below two blocks of rows, without a mask that hides keys, without a graph.
 TEST(BlockedAttention, DecodersRunInBlocksWhereTheyPay) {

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "models/attention_block_kernel.h"
+#include "models/layers.h"
+
 namespace vista::train {
 namespace {
 
@@ -93,6 +96,28 @@ TEST(OpProfile, BackwardOperatorsCountUnderTheBackwardPhase) {
   EXPECT_EQ(profile.phase_ms.count("other"), 0u);
 }
 
+// The attention kernel's products go through runtime/blas.h, not through operators: the profile
+// takes their FLOPs from its count, and their time is the kernel's own, of kind "attention".
+TEST(OpProfile, CountsTheAttentionKernelsProductsFromTheBlasCount) {
+  torch::manual_seed(2);
+  const int64_t B = 2, H = 3, T = 20, D = 8, Dv = 6;
+  const auto q = torch::randn({B, H, T, D}), k = torch::randn({B, H, T, D}), v = torch::randn({B, H, T, Dv});
+  const auto mask = models::causal_padding_mask(torch::ones({B, T}), T, 0, torch::kFloat32);
+  const auto blocks = models::query_blocks(mask, 8);  // rows x keys: 8 x 8, 8 x 16, 4 x 20
+  const auto profile = profile_ops([&] {
+    ProfilePhase phase("vista::forward");
+    models::blocked_attention_forward_kernel(q, k, v, mask, 2.0f, blocks);
+  });
+  const int64_t per_pair = 2 * (8 * 8 + 8 * 16 + 4 * 20) * (D + Dv);  // scores (x D) and values (x Dv)
+  EXPECT_EQ(profile.kernel_gemm_flops, static_cast<uint64_t>(B * H * per_pair));
+  EXPECT_EQ(profile.gemm_flops, 0u);
+  EXPECT_EQ(profile.all_gemm_flops(), profile.kernel_gemm_flops);
+  EXPECT_GT(profile.kind_ms.at("attention"), 0);
+  const auto json = op_profile_json(profile);
+  EXPECT_DOUBLE_EQ(json.at("gemm_gflop").get<double>(), static_cast<double>(B * H * per_pair) / 1e9);
+  EXPECT_DOUBLE_EQ(json.at("kernel_gemm_gflop").get<double>(), static_cast<double>(B * H * per_pair) / 1e9);
+}
+
 TEST(OpProfile, OperatorKindsFromNames) {
   EXPECT_EQ(op_kind("aten::addmm"), "gemm");
   EXPECT_EQ(op_kind("aten::bmm"), "gemm");
@@ -106,6 +131,7 @@ TEST(OpProfile, OperatorKindsFromNames) {
   EXPECT_EQ(op_kind("aten::_to_copy"), "copy");
   EXPECT_EQ(op_kind("aten::mkldnn_convolution"), "convolution");
   EXPECT_EQ(op_kind("MmBackward0"), "autograd");
+  EXPECT_EQ(op_kind("vista_kernel::attention_blocks_backward"), "attention");
 }
 
 }  // namespace
