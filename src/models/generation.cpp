@@ -13,6 +13,10 @@ torch::Tensor right_to_left_padding(const torch::Tensor& x, const torch::Tensor&
   return x.gather(1, index_BT.unsqueeze(-1).expand({x.size(0), T, x.size(2)}));
 }
 
+torch::Tensor last_position_logits(CausalLM& lm, const torch::Tensor& hidden_BTD) {
+  return lm.logits(hidden_BTD.narrow(1, hidden_BTD.size(1) - 1, 1)).select(1, 0);
+}
+
 GenerationResult greedy_generate(CausalLM& lm, const torch::Tensor& inputs_embeds_BTD, const torch::Tensor& attention_mask_BT,
                                  const GenerationOptions& options) {
   torch::NoGradGuard no_grad;
@@ -21,7 +25,7 @@ GenerationResult greedy_generate(CausalLM& lm, const torch::Tensor& inputs_embed
   auto mask = attention_mask_BT.to(torch::kInt64);
   KVCache cache;
   auto positions = position_ids_from_mask(mask);
-  auto logits = lm.logits(lm.hidden(inputs_embeds_BTD, mask, positions, nullptr, &cache)).select(1, -1);
+  auto logits = last_position_logits(lm, lm.hidden(inputs_embeds_BTD, mask, positions, nullptr, &cache));
   auto unfinished = torch::ones({B}, torch::TensorOptions().dtype(torch::kBool).device(device));
   auto lengths = torch::zeros({B}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   std::vector<torch::Tensor> ids, recorded;
@@ -39,7 +43,7 @@ GenerationResult greedy_generate(CausalLM& lm, const torch::Tensor& inputs_embed
     mask = torch::cat({mask, torch::ones({B, 1}, mask.options())}, 1);
     const auto position = mask.sum(1, true) - 1;
     const auto embeds = lm.embed(next.unsqueeze(1));
-    logits = lm.logits(lm.hidden(embeds, mask, position, nullptr, &cache)).select(1, -1);
+    logits = last_position_logits(lm, lm.hidden(embeds, mask, position, nullptr, &cache));
   }
   GenerationResult result;
   result.ids_BN = torch::stack(ids, 1);

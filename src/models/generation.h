@@ -22,6 +22,11 @@ struct GenerationResult {
   torch::Tensor lengths_B;      // new tokens per row up to and including its EOS
 };
 
+// The vocabulary projection of each row's last position only, [B, V] float32: nothing reads a
+// prompt's other positions, and projecting all of them onto a 32k vocabulary was most of a
+// prefill's work.
+torch::Tensor last_position_logits(CausalLM& lm, const torch::Tensor& hidden_BTD);
+
 // inputs_embeds_BTD must be LEFT padded (attention_mask_BT 0 on the left).
 GenerationResult greedy_generate(CausalLM& lm, const torch::Tensor& inputs_embeds_BTD,
                                  const torch::Tensor& attention_mask_BT, const GenerationOptions& options);

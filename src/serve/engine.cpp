@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include "models/generation.h"
 #include "serve/api_error.h"
 
 namespace vista::serve {
@@ -185,8 +186,8 @@ std::unique_ptr<Engine::Row> Engine::prefill(EngineRequest request, std::shared_
   row->mask_1S = batch.attention_mask_BT.to(torch::kInt64);
   auto& lm = *model_.language_model;
   const auto positions = models::position_ids_from_mask(row->mask_1S);
-  const auto logits_1V =
-      lm.logits(lm.hidden(batch.inputs_embeds_BTD, row->mask_1S, positions, nullptr, &row->cache)).select(1, -1);
+  const auto logits_1V = models::last_position_logits(
+      lm, lm.hidden(batch.inputs_embeds_BTD, row->mask_1S, positions, nullptr, &row->cache));
   const auto cpu = logits_1V.to(torch::kCPU, torch::kFloat32).contiguous();
   take(*row, row->sampler.next(cpu.data_ptr<float>(), cpu.size(1)));
   if (row->done) return nullptr;
@@ -225,7 +226,7 @@ void Engine::decode_step() {
   const auto position_B1 = mask_BS_.sum(1, true) - 1;
   auto& lm = *model_.language_model;
   const auto logits_BV =
-      lm.logits(lm.hidden(lm.embed(tokens_B1), mask_BS_, position_B1, nullptr, &cache_)).select(1, -1);
+      models::last_position_logits(lm, lm.hidden(lm.embed(tokens_B1), mask_BS_, position_B1, nullptr, &cache_));
   const auto cpu = logits_BV.to(torch::kCPU, torch::kFloat32).contiguous();
   for (int64_t b = 0; b < B; ++b) {
     auto& row = *rows_[static_cast<size_t>(b)];
