@@ -51,6 +51,21 @@ torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY) {
   return t_BHXY.reshape({t_BHXY.size(0) * t_BHXY.size(1), t_BHXY.size(2), t_BHXY.size(3)});
 }
 
+torch::Tensor vocabulary_logits(const torch::Tensor& hidden_BTD, const torch::Tensor& weight_VD,
+                                const torch::Tensor& bias_V) {
+  const bool one_row = hidden_BTD.dim() >= 1 && hidden_BTD.numel() == hidden_BTD.size(-1);
+  const bool graph = torch::GradMode::is_enabled() && (hidden_BTD.requires_grad() || weight_VD.requires_grad() ||
+                                                       (bias_V.defined() && bias_V.requires_grad()));
+  const bool cpu_same_dtype = hidden_BTD.device().is_cpu() && weight_VD.device().is_cpu() &&
+                              hidden_BTD.scalar_type() == weight_VD.scalar_type() && weight_VD.dim() == 2;
+  if (!one_row || graph || !cpu_same_dtype) return torch::nn::functional::linear(hidden_BTD, weight_VD, bias_V);
+  auto logits_V = torch::mv(weight_VD, hidden_BTD.reshape({-1}));
+  if (bias_V.defined()) logits_V = bias_V + logits_V;  // addmm's order: the bias, then the product added
+  auto sizes = hidden_BTD.sizes().vec();
+  sizes.back() = weight_VD.size(0);
+  return logits_V.view(sizes);
+}
+
 namespace {
 // torch.finfo(dtype).min, the value HF adds for masked positions.
 double lowest_value(torch::ScalarType dtype) {

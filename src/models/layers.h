@@ -57,6 +57,13 @@ RotaryTables rotary_tables(const torch::Tensor& position_ids_BT, int64_t rotary_
 // operands (a view, or a contiguous copy where the heads interleave).
 torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY);
 
+// hidden weight^T + bias onto the vocabulary, torch::nn::functional::linear's expression. A single
+// row without a graph on the CPU (a decoding step) is a matrix-vector product: linear runs it as a
+// GEMM, which packs the whole [V, D] matrix on every call (0.50 against 0.13 ms for 32k x 64 on 2
+// cores). The sums run in another order, so such logits may differ from linear's in the last bits.
+torch::Tensor vocabulary_logits(const torch::Tensor& hidden_BTD, const torch::Tensor& weight_VD,
+                                const torch::Tensor& bias_V = {});
+
 // Applies RoPE to the first rotary_dim features of each head (all of them for LLaMA).
 torch::Tensor apply_rotary(const torch::Tensor& x_BHTD, const RotaryTables& rope);
 

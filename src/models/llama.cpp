@@ -100,8 +100,7 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const io::DecoderConfig& c) : config_
 }
 
 torch::Tensor LlamaForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
-  auto out = lm_head ? lm_head->forward(hidden_BTD)
-                     : torch::nn::functional::linear(hidden_BTD, model->embed_tokens->weight);
+  auto out = vocabulary_logits(hidden_BTD, lm_head ? lm_head->weight : model->embed_tokens->weight);
   return out.to(torch::kFloat32);
 }
 

@@ -97,8 +97,8 @@ PhiForCausalLMImpl::PhiForCausalLMImpl(const io::DecoderConfig& c) : config_(c) 
 
 torch::Tensor PhiForCausalLMImpl::logits(const torch::Tensor& hidden_BTD) {
   if (tied_lm_head)
-    return torch::nn::functional::linear(hidden_BTD, model->embed_tokens->weight, tied_lm_head->bias).to(torch::kFloat32);
-  return lm_head->forward(hidden_BTD).to(torch::kFloat32);
+    return vocabulary_logits(hidden_BTD, model->embed_tokens->weight, tied_lm_head->bias).to(torch::kFloat32);
+  return vocabulary_logits(hidden_BTD, lm_head->weight, lm_head->bias).to(torch::kFloat32);
 }
 
 }  // namespace vista::models
