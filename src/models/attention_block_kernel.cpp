@@ -88,7 +88,8 @@ void for_each_pair(const Operands& o, int64_t buffers, PairFn pair) {
   });
 }
 
-// A [B, rows, H, cols] tensor seen as [B, H, rows, cols], and its matrices.
+// An uninitialised [B, rows, H, cols] tensor seen as [B, H, rows, cols]: the layout the caller
+// merges the heads of with a view.
 torch::Tensor heads_outer_view(int64_t B, int64_t rows, int64_t H, int64_t cols, const torch::TensorOptions& options) {
   return torch::empty({B, rows, H, cols}, options).permute({0, 2, 1, 3});
 }
