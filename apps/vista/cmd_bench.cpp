@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "apps/vista/commands.h"
@@ -32,13 +33,18 @@ CommandRunner add_bench_command(CLI::App& app) {
   struct Peer {
     bool enabled = false;
     bool profile = false;
+    int rounds = 5;
     std::string dir = VISTA_SOURCE_DIR "/bench/peer";
   };
   auto peer = std::make_shared<Peer>();
   train->add_flag("--peer", peer->enabled,
-                  "then run the same configuration on PyTorch + transformers (bench/peer) with the same threads and "
-                  "print both, their ratios and this machine's GEMM rate");
+                  "also run the same configuration on PyTorch + transformers (bench/peer) with the same threads, "
+                  "alternating one step each side (--rounds), and print both, their ratios and this machine's GEMM "
+                  "rate");
   train->add_option("--peer-dir", peer->dir, "the peer's folder")->capture_default_str();
+  train->add_option("--rounds", peer->rounds, "with --peer: rounds of one step each side")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   train->add_flag("--profile", peer->profile,
                   "then one more step under libtorch's profiler: time by phase, operator kind and operator, GEMM FLOPs "
                   "and the share of this machine's GEMM rate reached (on with --peer)");
@@ -173,22 +179,21 @@ CommandRunner add_bench_command(CLI::App& app) {
       fmt::print("{}\n", train::bench_data_parallel(*config, parallel->nproc, threads, parallel->scratch));
       return 0;
     }
+    if (peer->enabled && (global.device != "cpu" || *lora_r > 0 || *recompute))
+      fail("--peer compares the default CPU configuration; drop --device, --lora and --gradient-checkpointing");
+    std::unique_ptr<train::PairedPeer> paired;
+    if (peer->enabled) paired = std::make_unique<train::PairedPeer>(peer->dir, *config, peer->rounds);
     rusage before{}, after{};
     getrusage(RUSAGE_SELF, &before);
     const auto result = train::bench_train_step(*config, global.threads, std::cerr, *recompute, *lora_r, global.device,
-                                                peer->profile || peer->enabled);
+                                                peer->profile || peer->enabled, paired.get());
     getrusage(RUSAGE_SELF, &after);
     fmt::print("{}\n", train::step_bench_json(result));
-    if (peer->enabled) {
-      if (global.device != "cpu" || *lora_r > 0 || *recompute)
-        fail("--peer compares the default CPU configuration; drop --device, --lora and --gradient-checkpointing");
+    if (paired) {
       const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
       const double user = seconds(after.ru_utime) - seconds(before.ru_utime);
       const double sys = seconds(after.ru_stime) - seconds(before.ru_stime);
-      const int threads = at::get_num_threads();
-      fmt::print(stderr, "bench train: the peer (bench/peer) on the same configuration, {} threads\n", threads);
-      const auto peer_result = train::run_peer_bench(peer->dir, *config, threads);
-      fmt::print("{}\n", train::peer_comparison(result, user, sys, peer_result).dump());
+      fmt::print("{}\n", train::peer_comparison(result, user, sys, paired->finish()).dump());
     }
     return 0;
   };

@@ -3,7 +3,11 @@ layout) as Hugging Face transformers' LlavaForConditionalGeneration on PyTorch, 
 time with CE + VISTA (l2, written from the method spec: e_t = mean_d (s - x_t)^2, weights t/m,
 mean over text tokens and samples), AdamW and gradient clipping. Prints one JSON line.
 
-    python peer_train_step.py --config FILE [--threads N]
+    python peer_train_step.py --config FILE [--threads N] [--paired]
+
+--paired: after the warm-up steps it prints {"ready": true} and then reads one command a line from
+stdin: `step` runs one timed step and prints {"step_s": ...}; `end` prints the summary line and
+exits. `vista bench train --peer` drives it so, one peer step after each round of its own.
 """
 import argparse
 import json
@@ -70,6 +74,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--paired", action="store_true")
     args = parser.parse_args()
     cfg = json.load(open(args.config))
     threads = args.threads or cfg.get("threads", 0)
@@ -96,13 +101,33 @@ def main():
 
     for _ in range(cfg["steps"]["warmup"]):
         step()
-    times = []
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    for _ in range(cfg["steps"]["timed"]):
+    times, user, system = [], 0.0, 0.0
+
+    def timed_step():
+        nonlocal user, system
+        before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    after = resource.getrusage(resource.RUSAGE_SELF)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        user += after.ru_utime - before.ru_utime
+        system += after.ru_stime - before.ru_stime
+        return times[-1]
+
+    if args.paired:
+        print(json.dumps({"ready": True}), flush=True)
+        for line in iter(sys.stdin.readline, ""):
+            command = line.strip()
+            if command == "end":
+                break
+            if command != "step":
+                sys.exit(f"peer: unknown command {command!r} (expected step or end)")
+            print(json.dumps({"step_s": timed_step()}), flush=True)
+        if not times:
+            sys.exit("peer: ended before any timed step")
+    else:
+        for _ in range(cfg["steps"]["timed"]):
+            timed_step()
     tokens = ids.numel()
     print(json.dumps({
         "peer": f"transformers {transformers.__version__} LlavaForConditionalGeneration, torch {torch.__version__}",
@@ -110,11 +135,10 @@ def main():
         "step_s_median": statistics.median(times),
         "step_s": times,
         "tokens_per_s": tokens / statistics.median(times),
-        "peak_rss_mb": after.ru_maxrss / 1024.0,
-        "user_s_per_step": (after.ru_utime - before.ru_utime) / len(times),
-        "sys_s_per_step": (after.ru_stime - before.ru_stime) / len(times),
-    }))
-
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "user_s_per_step": user / len(times),
+        "sys_s_per_step": system / len(times),
+    }), flush=True)
 
 if __name__ == "__main__":
     main()

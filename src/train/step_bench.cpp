@@ -124,11 +124,16 @@ StepTimes step(Bench& bench, bool vista_on) {
 
 StepBenchResult bench_train_step(const std::string& path, int threads_override, std::ostream& out,
                                  bool gradient_checkpointing, int64_t lora_r, const std::string& device_name,
-                                 bool profile) {
+                                 bool profile, PairedPeer* peer) {
   const vista::JsonNode cfg = vista::JsonNode::owning(vista::read_json_file(path), path);
   int threads = threads_override > 0 ? threads_override : static_cast<int>(cfg.integer_or("threads", 0));
   vista::configure_threads(threads);
   fmt::print(out, "config: {} ({})\n{}\n", cfg.string_or("name", path), path, vista::threads_summary());
+  if (peer) {
+    fmt::print(out, "the peer (bench/peer): building its model and running its warm-up, {} threads\n",
+               at::get_num_threads());
+    peer->start(at::get_num_threads());
+  }
   auto bench = build_bench(cfg);
   if (lora_r > 0) {
     models::LoraOptions lora;
@@ -163,16 +168,25 @@ StepBenchResult bench_train_step(const std::string& path, int threads_override, 
     step(bench, true);
   }
   std::vector<StepTimes> ce, vista;
+  StepBenchResult r;
   for (int64_t i = 0; i < timed; ++i) {  // interleaved: drift hits both arms alike
     ce.push_back(step(bench, false));
     vista.push_back(step(bench, true));
+  }
+  // Then, with a peer, rounds of one CE+VISTA step each side, so that every timed step of either
+  // follows one of the other: switching processes costs both sides alike.
+  for (int i = 0; peer && i < peer->rounds(); ++i) {
+    r.round_gemm_gflops.push_back(measure_gemm_gflops());
+    r.vista_round_s.push_back(step(bench, true).total);
+    r.peer_round_s.push_back(peer->step());
+    fmt::print(out, "with the peer, round {}/{}: vista {:.3f} s, the peer {:.3f} s ({:.2f}x)\n", i + 1, peer->rounds(),
+               r.vista_round_s.back(), r.peer_round_s.back(), r.peer_round_s.back() / r.vista_round_s.back());
   }
   auto med = [](const std::vector<StepTimes>& v, double StepTimes::*field) {
     std::vector<double> x;
     for (const auto& s : v) x.push_back(s.*field);
     return median(x);
   };
-  StepBenchResult r;
   r.name = cfg.string_or("name", path) + (recompute ? "+checkpointing" : "") + (lora_r > 0 ? fmt::format("+lora{}", lora_r) : "");
   r.trainable_params = trainable;
   r.lora_r = lora_r;
