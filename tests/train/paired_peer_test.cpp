@@ -49,7 +49,7 @@ TEST(PeerSession, APeerThatFailsAfterItsLastAnswerFailsTheFinish) {
 }
 
 TEST(PeerSession, ALineThatIsNoJsonObjectIsPassedOnNotParsed) {
-  vista::PeerSession peer(R"(echo 'progress: 3/4'; echo '{"broken": '; sleep 5)", seconds(30));
+  vista::PeerSession peer(R"(echo 'progress: 3/4'; echo '{"broken": '; exec sleep 5)", seconds(30));
   expect_error_containing([&] { peer.reply("ready"); }, {"a line that is no JSON", "{\"broken\": "});
 }
 
