@@ -130,6 +130,17 @@ nlohmann::json PeerSession::reply(const std::string& waiting_for) {
         fail("the peer `{}` answered {} with a line that is no JSON: {} ({})", command_, waiting_for, line, e.what());
       }
     }
+    char buffer[4096];
+    const size_t n = read_some(deadline, buffer, sizeof buffer,
+                               fmt::format("gave no answer to {} within {} s", waiting_for, patience_.count()));
+    if (n == 0) fail_ended(waiting_for);
+    pending_.append(buffer, n);
+  }
+}
+
+size_t PeerSession::read_some(std::chrono::steady_clock::time_point deadline, char* buffer, size_t size,
+                              const std::string& timed_out) {
+  for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd_, POLLIN, 0};
@@ -137,13 +148,11 @@ nlohmann::json PeerSession::reply(const std::string& waiting_for) {
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       kill_and_reap();
-      fail("the peer `{}` gave no answer to {} within {} s; killed", command_, waiting_for, patience_.count());
+      fail("the peer `{}` {}; killed", command_, timed_out);
     }
-    char buffer[4096];
-    const ssize_t n = read(fd_, buffer, sizeof buffer);
+    const ssize_t n = read(fd_, buffer, size);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail_ended(waiting_for);
-    pending_.append(buffer, static_cast<size_t>(n));
+    return n < 0 ? 0 : static_cast<size_t>(n);
   }
 }
 
@@ -163,22 +172,10 @@ nlohmann::json PeerSession::finish(const std::string& line) {
   shutdown(fd_, SHUT_WR);
   // Anything it prints after its last answer is passed on; then it must end, and end well.
   const auto deadline = std::chrono::steady_clock::now() + patience_;
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
-    const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      kill_and_reap();
-      fail("the peer `{}` did not end within {} s of its last answer; killed", command_, patience_.count());
-    }
-    char buffer[4096];
-    const ssize_t n = read(fd_, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    fmt::print(stderr, "{}", std::string(buffer, static_cast<size_t>(n)));
-  }
+  char buffer[4096];
+  for (size_t n; (n = read_some(deadline, buffer, sizeof buffer,
+                                fmt::format("did not end within {} s of its last answer", patience_.count()))) > 0;)
+    fmt::print(stderr, "{}", std::string(buffer, n));
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }

@@ -41,6 +41,10 @@ class PeerSession {
 
  private:
   [[noreturn]] void fail_ended(const std::string& waiting_for);
+  // Up to `size` bytes the peer printed, waiting until `deadline`; 0 once it closed its output.
+  // Past the deadline the peer is killed and the failure says it `timed_out`.
+  size_t read_some(std::chrono::steady_clock::time_point deadline, char* buffer, size_t size,
+                   const std::string& timed_out);
   void kill_and_reap();
 
   std::string command_;
