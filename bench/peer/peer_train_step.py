@@ -7,7 +7,7 @@ mean over text tokens and samples), AdamW and gradient clipping. Prints one JSON
 
 --paired: after the warm-up steps it prints {"ready": true} and then reads one command a line from
 stdin: `step` runs one timed step and prints {"step_s": ...}; `end` prints the summary line and
-exits. `vista bench train --peer` drives it so, one peer step after each round of its own.
+exits. `vista bench train --peer` drives it so, alternating one step of its own with one of the peer's.
 """
 import argparse
 import json
@@ -139,6 +139,7 @@ def main():
         "user_s_per_step": user / len(times),
         "sys_s_per_step": system / len(times),
     }), flush=True)
+
 
 if __name__ == "__main__":
     main()
