@@ -98,3 +98,16 @@ TEST(PairedPeer, NamesASummaryWithoutThePeakRss) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PairedPeer, NamesAFirstLineThatIsNotReadyAndRefusesNoRounds) {
+  TempDir dir;
+  const auto peer_dir = fake_peer_dir(dir, R"(echo '{"loading": true}'; read l)");
+  vista::train::PairedPeer peer(peer_dir, "config.json", 2);
+  expect_error_containing([&] { peer.start(2); }, {"first line should be {\"ready\": true}", "{\"loading\":true}"});
+  expect_error_containing([&] { vista::train::PairedPeer(peer_dir, "config.json", 0); },
+                          {"--rounds 0", "at least one round"});
+}
+
+}  // namespace
