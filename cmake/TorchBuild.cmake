@@ -34,6 +34,30 @@ set(VISTA_NCCL_INCLUDE_DIR "" CACHE PATH "nccl.h of the NCCL libtorch uses (enab
 set(VISTA_CUDA_INCLUDE_DIR "" CACHE STRING "CUDA library header folders (;-list) of the CUDA libtorch was built with")
 # torch's config adds the system toolkit's NVRTC by path; vista never calls NVRTC itself.
 list(FILTER TORCH_LIBRARIES EXCLUDE REGEX "libnvrtc")
+
+# vista_torch: the libtorch vista's libraries and programs link. With a CUDA libtorch that is
+# libtorch_cpu alone, and the CUDA half (libtorch_cuda, cuBLAS, cuDNN, NCCL) comes in through
+# vista's CUDA plugin (src/dist, runtime/cuda_support.h), loaded at start-up only where an NVIDIA
+# driver is: linked into the program, those libraries held about 390 MB resident on a CPU-only
+# machine before any work began.
+add_library(vista_torch INTERFACE)
+if(TARGET torch_cuda AND TARGET torch_cpu_library)
+  set(VISTA_CUDA_PLUGIN ON)
+  if(NOT VISTA_NCCL_INCLUDE_DIR)
+    message(FATAL_ERROR "vista: the CUDA plugin needs NCCL's header: pass -DVISTA_NCCL_INCLUDE_DIR (scripts/build_torch2.sh does)")
+  endif()
+  target_link_libraries(vista_torch INTERFACE torch_cpu_library)
+  target_include_directories(vista_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+  if(TORCH_CXX_FLAGS)
+    separate_arguments(VISTA_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+    target_compile_options(vista_torch INTERFACE ${VISTA_TORCH_CXX_FLAGS})
+  endif()
+  set(VISTA_CUDA_PLUGIN_PATH "${CMAKE_BINARY_DIR}/${CMAKE_SHARED_MODULE_PREFIX}vista_cuda${CMAKE_SHARED_MODULE_SUFFIX}")
+  message(STATUS "vista: libtorch_cpu linked; CUDA through the plugin ${VISTA_CUDA_PLUGIN_PATH}")
+else()
+  set(VISTA_CUDA_PLUGIN OFF)
+  target_link_libraries(vista_torch INTERFACE ${TORCH_LIBRARIES})
+endif()
 message(STATUS "vista: libtorch ${VISTA_TORCH_VERSION} from ${TORCH_INSTALL_PREFIX}")
 
 # Debian's libtorch calls BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS's

@@ -66,7 +66,7 @@ function(vista_reuse_torch_pch)
   # definitions and include folders, and OpenMP: cmake/TorchBuild.cmake), which are the same for
   # every vista target.
   add_library(vista_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cpp)
-  target_link_libraries(vista_torch_pch PRIVATE ${TORCH_LIBRARIES} vista_fmt vista_openmp)
+  target_link_libraries(vista_torch_pch PRIVATE vista_torch vista_fmt vista_openmp)
   target_precompile_headers(vista_torch_pch PRIVATE <torch/torch.h>)
   _vista_targets_below(${PROJECT_SOURCE_DIR} targets)
   set(with 0)

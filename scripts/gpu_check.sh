@@ -41,12 +41,20 @@ version="$("$VISTA" --version)"
 echo "gpu_check: $version"
 case "$version" in *"CUDA "*) ;; *) fail "$VISTA was not built with CUDA: $version" ;; esac
 case "$version" in *NCCL*) ;; *) fail "$VISTA's libtorch has no NCCL: $version" ;; esac
-libs="$(ldd "$VISTA")"
+# The program links libtorch_cpu; the CUDA libraries come with its plugin, loaded where an NVIDIA
+# driver is (src/runtime/cuda_support.h).
+PLUGIN="$(dirname "$VISTA")/libvista_cuda.so"
+[ -f "$PLUGIN" ] || fail "$PLUGIN (vista's CUDA plugin) not found"
+libs="$(ldd "$PLUGIN")"
 for lib in libtorch_cuda.so libc10_cuda.so libnccl.so libcudart.so; do
-  echo "$libs" | grep -q "$lib" || fail "ldd $VISTA shows no $lib"
+  echo "$libs" | grep -q "$lib" || fail "ldd $PLUGIN shows no $lib"
   echo "  ldd: $(echo "$libs" | grep "$lib" | head -1 | xargs)"
 done
 echo "$libs" | grep -q "not found" && fail "unresolved libraries: $(echo "$libs" | grep 'not found' | xargs)"
+if [ "$DRY" = 0 ]; then
+  banner="$("$VISTA" --device cuda check-fixtures /nonexistent 2>&1 | head -1 || true)"
+  case "$banner" in *"CUDA loaded"*) echo "  $banner" ;; *) fail "the CUDA plugin was not loaded: $banner" ;; esac
+fi
 [ -d "$FIXTURES/oracle_v1" ] || fail "$FIXTURES/oracle_v1 not found (--fixtures DIR)"
 
 rm -rf "$WORK"

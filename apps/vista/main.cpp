@@ -8,6 +8,7 @@
 #include "apps/vista/commands.h"
 #include "util/allocator.h"
 #include "util/error.h"
+#include "runtime/cuda_support.h"
 #include "runtime/threads.h"
 #include "runtime/torch_compat.h"
 
@@ -62,9 +63,12 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
+    vista::runtime::load_cuda_where_present();
+    vista::runtime::require_cuda_for(global.device);
     vista::configure_threads(global.threads);
     vista::compat::set_tf32(global.tf32);
-    fmt::print(stderr, "vista: {}; device {}; {}\n", vista::threads_summary(), global.device, vista::allocator_name());
+    fmt::print(stderr, "vista: {}; device {}; {}{}\n", vista::threads_summary(), global.device, vista::allocator_name(),
+               vista::runtime::cuda_plugin_built() ? "; " + vista::runtime::cuda_summary() : "");
     for (auto* sub : app.get_subcommands()) {
       if (runners.count(sub)) return runners[sub](global);
       for (auto* nested : sub->get_subcommands())

@@ -2,16 +2,14 @@
 #include "dist/communicator.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#ifdef VISTA_HAVE_NCCL
-#include <c10/cuda/CUDAFunctions.h>
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#endif
 
 #include <cstdlib>
 #include <functional>
 
-#include "util/error.h"
+#include "dist/nccl_backend.h"
+#include "runtime/cuda_support.h"
 #include "runtime/torch_compat.h"
+#include "util/error.h"
 
 namespace vista::dist {
 
@@ -130,28 +128,19 @@ c10::intrusive_ptr<compat::CommBackend> make_group(const LaunchEnv& env, const s
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
   }
   if (backend == "nccl") {
-#ifdef VISTA_HAVE_NCCL
-    c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
-    auto options = c10d::ProcessGroupNCCL::Options::create();
-    options->timeout = timeout;
-    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, options);
-#else
-    fail("this vista was built against {}, which has no NCCL; build the GPU version (scripts/build_torch2.sh)",
-         compat::build_summary());
-#endif
+    if (!Communicator::nccl_compiled())
+      fail("this vista was built against {}, which has no NCCL; build the GPU version (scripts/build_torch2.sh)",
+           compat::build_summary());
+    runtime::require_cuda_for("cuda:" + std::to_string(env.local_rank));
+    const auto make = reinterpret_cast<MakeNcclBackend>(runtime::cuda_plugin_symbol(kMakeNcclBackendSymbol));
+    return make(store, env.rank, env.world_size, env.local_rank, timeout);
   }
   fail("unknown communication backend '{}' (expected gloo or nccl)", backend);
 }
 
 }  // namespace
 
-bool Communicator::nccl_compiled() {
-#ifdef VISTA_HAVE_NCCL
-  return true;
-#else
-  return false;
-#endif
-}
+bool Communicator::nccl_compiled() { return runtime::cuda_plugin_built(); }
 
 std::unique_ptr<Communicator> Communicator::connect(const LaunchEnv& env, const std::string& backend,
                                                     std::chrono::milliseconds timeout) {

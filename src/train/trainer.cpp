@@ -28,6 +28,7 @@
 #include "train/signal_guard.h"
 #include "train/train_step.h"
 #include "util/error.h"
+#include "runtime/cuda_support.h"
 #include "runtime/threads.h"
 
 namespace vista::train {
@@ -74,6 +75,7 @@ std::unique_ptr<dist::Communicator> connect_ranks(const TrainConfig& c, const di
 
 // One device per local rank: "cuda" becomes cuda:LOCAL_RANK.
 torch::Device run_device(const TrainConfig& c, const dist::LaunchEnv& env) {
+  runtime::require_cuda_for(c.train.device);
   if (env.distributed() && c.train.device == "cuda") return torch::Device(torch::kCUDA, static_cast<int8_t>(env.local_rank));
   return torch::Device(c.train.device);
 }

@@ -42,7 +42,9 @@ void run_stage(bool train_llm) {
   for (const auto& [key, value] : snapshot(*model)) {
     const bool moved = !torch::equal(value, before.at(key));
     const bool is_projector = key.rfind("projector.", 0) == 0, is_llm = key.rfind("language_model.", 0) == 0;
-    if (is_projector) EXPECT_TRUE(moved) << key;
+    if (is_projector) {
+      EXPECT_TRUE(moved) << key;
+    }
     if (is_llm) {
       ++llm;
       moved_llm += moved;
