@@ -9,6 +9,7 @@
 
 #include "models/softmax_rows.h"
 #include "runtime/blas.h"
+#include "util/error.h"
 
 namespace vista::models {
 
@@ -99,31 +100,50 @@ float* mutable_at(const torch::Tensor& t, int64_t b, int64_t h) {
 
 }  // namespace
 
-torch::Tensor blocked_attention_forward_kernel(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
-                                               const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS,
-                                               float divisor, const std::vector<QueryBlock>& blocks) {
+int64_t block_probability_floats(const std::vector<QueryBlock>& blocks) {
+  int64_t floats = 0;
+  for (const auto& block : blocks) floats += block.rows * block.keys;
+  return floats;
+}
+
+BlockedAttentionForward blocked_attention_forward_kernel(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
+                                                         const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS,
+                                                         float divisor, const std::vector<QueryBlock>& blocks,
+                                                         bool keep_probabilities) {
   RECORD_FUNCTION("vista_kernel::attention_blocks_forward", std::vector<c10::IValue>());
   const Operands o(q_BHTD, k_BHSD, v_BHSD, mask_B1TS, divisor, blocks);
-  auto out_BTHD = torch::empty({o.B, o.T, o.H, o.Dv}, o.v.options());
+  BlockedAttentionForward result;
+  result.out_BTHD = torch::empty({o.B, o.T, o.H, o.Dv}, o.v.options());
+  const int64_t per_pair = block_probability_floats(blocks);
+  if (keep_probabilities) result.probabilities = torch::empty({o.B * o.H * per_pair}, o.v.options());
   const int64_t out_row_stride = o.H * o.Dv;
-  for_each_pair(o, 1, [&](int64_t b, int64_t h, float* probs_RK, int64_t) {
-    float* out = out_BTHD.data_ptr<float>() + b * o.T * out_row_stride + h * o.Dv;
+  for_each_pair(o, keep_probabilities ? 0 : 1, [&](int64_t b, int64_t h, float* scratch, int64_t) {
+    float* out = result.out_BTHD.data_ptr<float>() + b * o.T * out_row_stride + h * o.Dv;
+    float* probs_RK = keep_probabilities ? result.probabilities.data_ptr<float>() + (b * o.H + h) * per_pair : scratch;
     for (const auto& block : o.blocks) {
       o.probabilities(b, h, block, probs_RK);
       sgemm_row_major(false, false, block.rows, o.Dv, block.keys, 1.0f, probs_RK, block.keys, o.v_m.at(b, h),
                       o.v_m.row_stride, 0.0f, out + block.first_row * out_row_stride, out_row_stride);
+      if (keep_probabilities) probs_RK += block.rows * block.keys;
     }
   });
-  return out_BTHD;
+  return result;
 }
 
 AttentionInputGrads blocked_attention_backward_kernel(const torch::Tensor& q_BHTD, const torch::Tensor& k_BHSD,
                                                       const torch::Tensor& v_BHSD, const torch::Tensor& mask_B1TS,
                                                       float divisor, const std::vector<QueryBlock>& blocks,
                                                       const torch::Tensor& grad_out_BHTD, bool need_q, bool need_k,
-                                                      bool need_v) {
+                                                      bool need_v, const torch::Tensor& probabilities) {
   RECORD_FUNCTION("vista_kernel::attention_blocks_backward", std::vector<c10::IValue>());
   const Operands o(q_BHTD, k_BHSD, v_BHSD, mask_B1TS, divisor, blocks);
+  const int64_t per_pair = block_probability_floats(blocks);
+  if (probabilities.defined() && probabilities.numel() != o.B * o.H * per_pair)
+    fail("attention blocks' backward: {} kept probabilities for {} pairs of {} each", probabilities.numel(), o.B * o.H,
+         per_pair);
+  // Where each block's probabilities start within a pair's share of `probabilities`.
+  std::vector<int64_t> offsets(blocks.size(), 0);
+  for (size_t i = 1; i < blocks.size(); ++i) offsets[i] = offsets[i - 1] + blocks[i - 1].rows * blocks[i - 1].keys;
   const auto grad_out = blas_readable(grad_out_BHTD);
   const Matrices grad_out_m = matrices_of(grad_out);
   const auto options = o.q.options();
@@ -141,16 +161,18 @@ AttentionInputGrads blocked_attention_backward_kernel(const torch::Tensor& q_BHT
   const int64_t k_rs = grads.k_BHSD.defined() ? grads.k_BHSD.stride(2) : 0;
   const int64_t v_rs = grads.v_BHSD.defined() ? grads.v_BHSD.stride(2) : 0;
 
-  for_each_pair(o, 2, [&](int64_t b, int64_t h, float* scratch, int64_t floats) {
-    float* probs_RK = scratch;
-    float* grad_RK = scratch + floats;
+  const bool kept = probabilities.defined();
+  for_each_pair(o, kept ? 1 : 2, [&](int64_t b, int64_t h, float* scratch, int64_t floats) {
+    float* grad_RK = scratch;
+    const float* pair_probs = kept ? probabilities.data_ptr<float>() + (b * o.H + h) * per_pair : nullptr;
     float* grad_q = need_q ? mutable_at(grads.q_BHTD, b, h) : nullptr;
     float* grad_k = need_k ? mutable_at(grads.k_BHSD, b, h) : nullptr;
     float* grad_v = need_v ? mutable_at(grads.v_BHSD, b, h) : nullptr;
     for (size_t i = 0; i < order.size(); ++i) {
       const auto& block = o.blocks[order[i]];
       const float beta = i == 0 ? 0.0f : 1.0f;
-      o.probabilities(b, h, block, probs_RK);
+      const float* probs_RK = kept ? pair_probs + offsets[order[i]] : scratch + floats;
+      if (!kept) o.probabilities(b, h, block, scratch + floats);
       const float* grad_out_rows = grad_out_m.at(b, h) + block.first_row * grad_out_m.row_stride;
       if (need_v)
         sgemm_row_major(true, false, block.keys, o.Dv, block.rows, 1.0f, probs_RK, block.keys, grad_out_rows,

@@ -96,24 +96,28 @@ class BlockedAttention : public torch::autograd::Function<BlockedAttention> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_BHTD,
                                const torch::Tensor& k_BHSD, const torch::Tensor& v_BHSD,
                                c10::intrusive_ptr<BlockPlan> plan) {
-    // Laid out [B, T, H, Dv], so that the caller's merge of the heads is a view.
-    const auto out_BTHD =
-        blocked_attention_forward_kernel(q_BHTD, k_BHSD, v_BHSD, plan->mask_B1TS, plan->divisor, plan->blocks);
+    // Autograd records this call only where an operand asks for a gradient; else nothing is kept.
+    const bool recorded = q_BHTD.requires_grad() || k_BHSD.requires_grad() || v_BHSD.requires_grad();
+    // The output laid out [B, T, H, Dv], so that the caller's merge of the heads is a view.
+    auto forward = blocked_attention_forward_kernel(q_BHTD, k_BHSD, v_BHSD, plan->mask_B1TS, plan->divisor,
+                                                    plan->blocks, recorded);
     // The operands as they came, usually views of the rotary embedding's output: the kernel reads
-    // them in place. Saved as variables, so that autograd frees them once the backward has run,
-    // not when the graph goes.
-    ctx->save_for_backward({q_BHTD, k_BHSD, v_BHSD});
+    // them in place. The probabilities too: recomputing them was a fifth of the backward's
+    // products and its second softmax pass (docs/performance.md). Saved as variables, so that
+    // autograd frees them once the backward has run, not when the graph goes.
+    ctx->save_for_backward({q_BHTD, k_BHSD, v_BHSD, recorded ? forward.probabilities : q_BHTD.new_empty({0})});
     ctx->saved_data["plan"] = c10::IValue::make_capsule(std::move(plan));
-    return out_BTHD.permute({0, 2, 1, 3});
+    return forward.out_BTHD.permute({0, 2, 1, 3});
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const auto plan = c10::static_intrusive_pointer_cast<BlockPlan>(ctx->saved_data["plan"].toCapsule());
-    auto grads = blocked_attention_backward_kernel(saved[0], saved[1], saved[2], plan->mask_B1TS, plan->divisor,
-                                                   plan->blocks, grad_outputs[0], ctx->needs_input_grad(0),
-                                                   ctx->needs_input_grad(1), ctx->needs_input_grad(2));
+    auto grads =
+        blocked_attention_backward_kernel(saved[0], saved[1], saved[2], plan->mask_B1TS, plan->divisor, plan->blocks,
+                                          grad_outputs[0], ctx->needs_input_grad(0), ctx->needs_input_grad(1),
+                                          ctx->needs_input_grad(2), saved[3].numel() > 0 ? saved[3] : torch::Tensor());
     return {std::move(grads.q_BHTD), std::move(grads.k_BHSD), std::move(grads.v_BHSD), torch::Tensor()};
   }
 };

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "models/attention_block_kernel.h"
 #include "models/blocked_attention.h"
 #include "models/layers.h"
 #include "test_util.h"
@@ -152,4 +153,37 @@ TEST(BlockedAttention, DecodersRunInBlocksWhereTheyPay) {
           .empty());
   EXPECT_EQ(as_triples(worthwhile_query_blocks(q, k, v, causal(128))),
             (std::vector<std::array<int64_t, 3>>{{0, 64, 64}, {64, 64, 128}}));
+}
+
+// The backward takes the probabilities the forward kept; recomputing them gives the same bits, so
+// keeping them changes the time and the memory of a step, not its gradients.
+TEST(BlockedAttention, KeptProbabilitiesGiveTheRecomputedOnesGradientsBitForBit) {
+  torch::manual_seed(5);
+  const int64_t B = 2, H = 2, T = 40, D = 8;
+  const auto q = torch::randn({B, H, T, D}), k = torch::randn({B, H, T, D}), v = torch::randn({B, H, T, D});
+  const auto grad_out = torch::randn({B, H, T, D});
+  const auto mask = causal_padding_mask(torch::ones({B, T}), T, 0, torch::kFloat32);
+  const auto blocks = query_blocks(mask, 16);  // rows x keys: 16 x 16, 16 x 32, 8 x 40
+  const auto kept = blocked_attention_forward_kernel(q, k, v, mask, 2.0f, blocks, true);
+  ASSERT_EQ(kept.probabilities.numel(), B * H * (16 * 16 + 16 * 32 + 8 * 40));
+  const auto plain = blocked_attention_forward_kernel(q, k, v, mask, 2.0f, blocks, false);
+  EXPECT_FALSE(plain.probabilities.defined());
+  EXPECT_TRUE(torch::equal(kept.out_BTHD, plain.out_BTHD));
+  // Pair (1, 0)'s second block, row 3: a probability row of the causal mask, 32 keys long.
+  const auto row = kept.probabilities.narrow(0, (1 * H + 0) * 1088 + 16 * 16 + 3 * 32, 32);
+  EXPECT_NEAR(row.sum().item<double>(), 1.0, 1e-6);
+  EXPECT_TRUE(torch::equal(row.narrow(0, 20, 12), torch::zeros({12})));  // row 19 sees keys [0, 20)
+  const auto from_kept =
+      blocked_attention_backward_kernel(q, k, v, mask, 2.0f, blocks, grad_out, true, true, true, kept.probabilities);
+  const auto recomputed =
+      blocked_attention_backward_kernel(q, k, v, mask, 2.0f, blocks, grad_out, true, true, true, torch::Tensor());
+  EXPECT_TRUE(torch::equal(from_kept.q_BHTD, recomputed.q_BHTD));
+  EXPECT_TRUE(torch::equal(from_kept.k_BHSD, recomputed.k_BHSD));
+  EXPECT_TRUE(torch::equal(from_kept.v_BHSD, recomputed.v_BHSD));
+  expect_error_containing(
+      [&] {
+        blocked_attention_backward_kernel(q, k, v, mask, 2.0f, blocks, grad_out, true, true, true,
+                                          kept.probabilities.narrow(0, 0, 100));
+      },
+      {"100 kept probabilities for 4 pairs of 1088 each"});
 }

@@ -106,7 +106,7 @@ TEST(OpProfile, CountsTheAttentionKernelsProductsFromTheBlasCount) {
   const auto blocks = models::query_blocks(mask, 8);  // rows x keys: 8 x 8, 8 x 16, 4 x 20
   const auto profile = profile_ops([&] {
     ProfilePhase phase("vista::forward");
-    models::blocked_attention_forward_kernel(q, k, v, mask, 2.0f, blocks);
+    models::blocked_attention_forward_kernel(q, k, v, mask, 2.0f, blocks, false);
   });
   const int64_t per_pair = 2 * (8 * 8 + 8 * 16 + 4 * 20) * (D + Dv);  // scores (x D) and values (x Dv)
   EXPECT_EQ(profile.kernel_gemm_flops, static_cast<uint64_t>(B * H * per_pair));
