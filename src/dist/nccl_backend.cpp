@@ -6,7 +6,6 @@
 
 namespace {
 
-// Checks at compile time that the exported function has the signature the communicator calls.
 c10::intrusive_ptr<vista::compat::CommBackend> make_nccl_backend(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                                                  int world_size, int local_rank,
                                                                  std::chrono::milliseconds timeout) {
@@ -15,6 +14,7 @@ c10::intrusive_ptr<vista::compat::CommBackend> make_nccl_backend(const c10::intr
   options->timeout = timeout;
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world_size, options);
 }
+// The communicator calls the exported function through this type: checked here at compile time.
 [[maybe_unused]] constexpr vista::dist::MakeNcclBackend kChecked = &make_nccl_backend;
 
 }  // namespace
