@@ -1,11 +1,15 @@
 #include "models/layers.h"
 
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
 #include <cmath>
 #include <limits>
 
 #include "models/checkpointing.h"
 #include "models/lean_elementwise.h"
 #include "models/rotary_kernel.h"
+#include "models/row_dots.h"
 #include "util/error.h"
 #include "runtime/torch_compat.h"
 
@@ -59,7 +63,19 @@ torch::Tensor vocabulary_logits(const torch::Tensor& hidden_BTD, const torch::Te
   const bool cpu_same_dtype = hidden_BTD.device().is_cpu() && weight_VD.device().is_cpu() &&
                               hidden_BTD.scalar_type() == weight_VD.scalar_type() && weight_VD.dim() == 2;
   if (!one_row || graph || !cpu_same_dtype) return torch::nn::functional::linear(hidden_BTD, weight_VD, bias_V);
-  auto logits_V = torch::mv(weight_VD, hidden_BTD.reshape({-1}));
+  torch::Tensor logits_V;
+  if (weight_VD.scalar_type() == torch::kFloat32 && weight_VD.stride(1) == 1) {
+    RECORD_FUNCTION("vista_kernel::row_dots", std::vector<c10::IValue>());
+    const auto vector_D = hidden_BTD.reshape({-1}).contiguous();
+    const int64_t V = weight_VD.size(0), D = weight_VD.size(1), ld = weight_VD.stride(0);
+    logits_V = torch::empty({V}, weight_VD.options());
+    const float* matrix = weight_VD.data_ptr<float>();
+    const float* vector = vector_D.data_ptr<float>();
+    float* out = logits_V.data_ptr<float>();
+    at::parallel_for(0, V, 2048, [&](int64_t begin, int64_t end) { row_dots(matrix, ld, D, vector, begin, end, out); });
+  } else {
+    logits_V = torch::mv(weight_VD, hidden_BTD.reshape({-1}));
+  }
   if (bias_V.defined()) logits_V = bias_V + logits_V;  // addmm's order: the bias, then the product added
   auto sizes = hidden_BTD.sizes().vec();
   sizes.back() = weight_VD.size(0);

@@ -60,7 +60,8 @@ torch::Tensor as_batched_matrices(const torch::Tensor& t_BHXY);
 // hidden weight^T + bias onto the vocabulary, torch::nn::functional::linear's expression. A single
 // row without a graph on the CPU (a decoding step) is a matrix-vector product: linear runs it as a
 // GEMM, which packs the whole [V, D] matrix on every call (0.50 against 0.13 ms for 32k x 64 on 2
-// cores). The sums run in another order, so such logits may differ from linear's in the last bits.
+// cores). In float32 it is vista's own (row_dots.h, both threads); other dtypes take torch::mv. The
+// sums run in another order, so such logits may differ from linear's in the last bits.
 torch::Tensor vocabulary_logits(const torch::Tensor& hidden_BTD, const torch::Tensor& weight_VD,
                                 const torch::Tensor& bias_V = {});
 
