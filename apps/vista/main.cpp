@@ -9,6 +9,7 @@
 #include "util/allocator.h"
 #include "util/error.h"
 #include "runtime/cuda_support.h"
+#include "runtime/split_mm.h"
 #include "runtime/threads.h"
 #include "runtime/torch_compat.h"
 
@@ -67,7 +68,8 @@ int main(int argc, char** argv) {
     vista::runtime::require_cuda_for(global.device);
     vista::configure_threads(global.threads);
     vista::compat::set_tf32(global.tf32);
-    fmt::print(stderr, "vista: {}; device {}; {}{}\n", vista::threads_summary(), global.device, vista::allocator_name(),
+    fmt::print(stderr, "vista: {}; {}; device {}; {}{}\n", vista::threads_summary(), vista::split_mm_summary(),
+               global.device, vista::allocator_name(),
                vista::runtime::cuda_plugin_built() ? "; " + vista::runtime::cuda_summary() : "");
     for (auto* sub : app.get_subcommands()) {
       if (runners.count(sub)) return runners[sub](global);

@@ -1,5 +1,6 @@
 #include "models/adapted_linear.h"
 
+#include "models/split_linear.h"
 #include "util/error.h"
 
 namespace vista::models {
@@ -12,7 +13,7 @@ AdaptedLinearImpl::AdaptedLinearImpl(int64_t in_features, int64_t out_features, 
 }
 
 torch::Tensor AdaptedLinearImpl::forward(const torch::Tensor& x) {
-  auto y = torch::nn::functional::linear(x, weight, bias);
+  auto y = split_linear(x, weight, bias);
   if (!lora_A.defined()) return y;
   const auto dropped = dropout_ > 0 && is_training() ? torch::dropout(x, dropout_, true) : x;
   return y + torch::nn::functional::linear(torch::nn::functional::linear(dropped, lora_A), lora_B) * scale_;

@@ -10,6 +10,7 @@
 #include "models/lean_elementwise.h"
 #include "models/rotary_kernel.h"
 #include "models/row_dots.h"
+#include "models/split_linear.h"
 #include "util/error.h"
 #include "runtime/torch_compat.h"
 
@@ -62,7 +63,7 @@ torch::Tensor vocabulary_logits(const torch::Tensor& hidden_BTD, const torch::Te
                                                        (bias_V.defined() && bias_V.requires_grad()));
   const bool cpu_same_dtype = hidden_BTD.device().is_cpu() && weight_VD.device().is_cpu() &&
                               hidden_BTD.scalar_type() == weight_VD.scalar_type() && weight_VD.dim() == 2;
-  if (!one_row || graph || !cpu_same_dtype) return torch::nn::functional::linear(hidden_BTD, weight_VD, bias_V);
+  if (!one_row || graph || !cpu_same_dtype) return split_linear(hidden_BTD, weight_VD, bias_V);
   torch::Tensor logits_V;
   if (weight_VD.scalar_type() == torch::kFloat32 && weight_VD.stride(1) == 1) {
     RECORD_FUNCTION("vista_kernel::row_dots", std::vector<c10::IValue>());

@@ -3,6 +3,8 @@
 #include <ATen/core/ivalue.h>
 #include <torch/csrc/autograd/graph_task.h>
 
+#include "models/split_linear.h"
+#include "runtime/split_mm.h"
 #include "runtime/torch_compat.h"
 #include "util/error.h"
 
@@ -43,7 +45,7 @@ class SwiGLULinear : public torch::autograd::Function<SwiGLULinear> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gate, const torch::Tensor& up,
                                const torch::Tensor& weight) {
     ctx->save_for_backward({gate, up, weight});
-    return torch::nn::functional::linear(torch::silu(gate) * up, weight);
+    return split_linear_product(torch::silu(gate) * up, weight, torch::Tensor());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
@@ -58,13 +60,13 @@ class SwiGLULinear : public torch::autograd::Function<SwiGLULinear> {
     if (ctx->needs_input_grad(1) || ctx->needs_input_grad(2)) silu_gate = torch::silu(gate);
     if (ctx->needs_input_grad(2)) {
       const auto product = silu_gate * up;
-      grad_weight = g_2d.t().mm(product.reshape({-1, product.size(-1)}));
+      grad_weight = mm_float32(g_2d.t(), product.reshape({-1, product.size(-1)}));
     }
     if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
       // In place where the plain backward allocates: the step's memory peaks in this backward (the
       // last full layer's, with every activation still kept), and each [B, T, I] tensor less is 10
       // MB there. The products are the same bits (a * b is b * a).
-      auto g_product = g_2d.mm(weight).view(gate.sizes());
+      auto g_product = mm_float32(g_2d, weight).view(gate.sizes());
       if (ctx->needs_input_grad(1)) grad_up = silu_gate.mul_(g_product);
       if (ctx->needs_input_grad(0)) grad_gate = at::silu_backward_out(g_product, g_product.mul_(up), gate);
     }
@@ -130,7 +132,7 @@ class LinearOfNorm : public torch::autograd::Function<LinearOfNorm> {
     const bool has_bias = bias.numel() > 0;
     ctx->saved_data["has_bias"] = has_bias;
     ctx->saved_data["sizes"] = normed.sizes().vec();
-    return torch::nn::functional::linear(normed, weight, has_bias ? bias : torch::Tensor());
+    return split_linear_product(normed, weight, has_bias ? bias : torch::Tensor());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto weight = ctx->get_saved_variables()[0];
@@ -139,9 +141,9 @@ class LinearOfNorm : public torch::autograd::Function<LinearOfNorm> {
     torch::Tensor grad_normed, grad_weight, grad_bias;
     if (ctx->needs_input_grad(1)) {
       const auto normed = holder->norm->take();
-      grad_weight = g_2d.t().mm(normed.reshape({-1, normed.size(-1)}));
+      grad_weight = mm_float32(g_2d.t(), normed.reshape({-1, normed.size(-1)}));
     }
-    if (ctx->needs_input_grad(0)) grad_normed = g_2d.mm(weight).view(ctx->saved_data["sizes"].toIntVector());
+    if (ctx->needs_input_grad(0)) grad_normed = mm_float32(g_2d, weight).view(ctx->saved_data["sizes"].toIntVector());
     if (ctx->needs_input_grad(2) && ctx->saved_data["has_bias"].toBool()) grad_bias = g_2d.sum(0);
     return {grad_normed, grad_weight, grad_bias, torch::Tensor()};
   }
@@ -157,7 +159,7 @@ torch::Tensor swiglu(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI)
 torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI,
                             const torch::Tensor& weight_DI) {
   if (!wants_graph(gate_BTI) && !wants_graph(up_BTI) && !wants_graph(weight_DI))
-    return torch::nn::functional::linear(torch::silu(gate_BTI) * up_BTI, weight_DI);
+    return split_linear_product(torch::silu(gate_BTI) * up_BTI, weight_DI, torch::Tensor());
   // Autocast casts the linear's operands; the plain linear is where it does.
   if (compat::autocast_enabled(c10::DeviceType::CPU) || compat::autocast_enabled(c10::DeviceType::CUDA))
     return torch::nn::functional::linear(swiglu(gate_BTI, up_BTI), weight_DI);
@@ -200,7 +202,7 @@ torch::Tensor linear_of_norm(const torch::Tensor& normed_BTD, const std::shared_
   const bool graph = wants_graph(normed_BTD) || wants_graph(weight_OD) || (bias_O.defined() && wants_graph(bias_O));
   if (!norm || !graph || compat::autocast_enabled(c10::DeviceType::CPU) ||
       compat::autocast_enabled(c10::DeviceType::CUDA))
-    return torch::nn::functional::linear(normed_BTD, weight_OD, bias_O);
+    return split_linear(normed_BTD, weight_OD, bias_O);
   norm->add_consumer();
   // An autograd function's inputs are defined tensors (libtorch 1.13): no bias is an empty one.
   const auto bias = bias_O.defined() ? bias_O : torch::empty({0}, weight_OD.options());

@@ -2,8 +2,9 @@
 // Decoder pieces as autograd functions that keep less for backward than their plain expressions
 // and recompute the rest there. Their forward output and their gradients are bit for bit those of
 // the plain expressions (the same ops in the same order, and the input's gradient terms handed to
-// autograd in the order it adds them); what changes is the memory of a training step, whose peak
-// is the activations autograd keeps (docs/performance.md).
+// autograd in the order it adds them), their products those of models/split_linear.h (libtorch's
+// own unless the split is on, which rounds its products differently); what changes is the memory
+// of a training step, whose peak is the activations autograd keeps (docs/performance.md).
 #include <torch/torch.h>
 
 #include <memory>

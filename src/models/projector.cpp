@@ -26,8 +26,8 @@ ProjectorImpl::ProjectorImpl(const std::string& type, int64_t in_dim, int64_t ou
 }
 
 torch::Tensor ProjectorImpl::forward(const torch::Tensor& features_BND) {
-  auto h = linears_[0]->forward(features_BND);
-  for (size_t i = 1; i < linears_.size(); ++i) h = linears_[i]->forward(torch::gelu(h));
+  auto h = split_linear(features_BND, linears_[0]->weight, linears_[0]->bias);
+  for (size_t i = 1; i < linears_.size(); ++i) h = split_linear(torch::gelu(h), linears_[i]->weight, linears_[i]->bias);
   return h;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/layers.h"
+#include "models/split_linear.h"
 
 namespace vista::models {
 
@@ -18,10 +19,13 @@ VitAttentionImpl::VitAttentionImpl(const io::VisionConfig& c, VitAttentionStyle 
 torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x_BND, const torch::Tensor& mask_B1NN) {
   const auto b = x_BND.size(0), n = x_BND.size(1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  const auto project = [&](const torch::nn::Linear& l, const torch::Tensor& t) {
+    return split_linear(t, l->weight, l->bias);
+  };
   auto heads = [&](const torch::Tensor& t) { return t.view({b, n, num_heads_, head_dim_}).transpose(1, 2); };
   // q, k, v in this order, each as HF computes it: the same arithmetic, allocation for allocation.
-  const auto q = heads(style_ == VitAttentionStyle::kClip ? q_proj->forward(x_BND) * scale : q_proj->forward(x_BND));
-  const auto k = heads(k_proj->forward(x_BND)), v = heads(v_proj->forward(x_BND));
+  const auto q = heads(style_ == VitAttentionStyle::kClip ? project(q_proj, x_BND) * scale : project(q_proj, x_BND));
+  const auto k = heads(project(k_proj, x_BND)), v = heads(project(v_proj, x_BND));
   auto scores = style_ == VitAttentionStyle::kClip ? torch::matmul(q, k.transpose(2, 3))
                                                    : torch::matmul(q, k.transpose(2, 3)) * scale;
   if (mask_B1NN.defined()) scores = scores + mask_B1NN;
@@ -29,7 +33,7 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x_BND, const torch:
                          ? torch::softmax(scores, -1)
                          : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
   const auto out = torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, n, num_heads_ * head_dim_});
-  return out_proj->forward(out);
+  return project(out_proj, out);
 }
 
 VitMLPImpl::VitMLPImpl(const io::VisionConfig& c) : act_(c.hidden_act) {
@@ -37,7 +41,10 @@ VitMLPImpl::VitMLPImpl(const io::VisionConfig& c) : act_(c.hidden_act) {
   fc2 = register_module("fc2", torch::nn::Linear(c.intermediate_size, c.hidden_size));
 }
 
-torch::Tensor VitMLPImpl::forward(const torch::Tensor& x_BND) { return fc2->forward(activation(act_, fc1->forward(x_BND))); }
+torch::Tensor VitMLPImpl::forward(const torch::Tensor& x_BND) {
+  const auto hidden = split_linear(x_BND, fc1->weight, fc1->bias);
+  return split_linear(activation(act_, hidden), fc2->weight, fc2->bias);
+}
 
 VitEncoderLayerImpl::VitEncoderLayerImpl(const io::VisionConfig& c, VitAttentionStyle style) {
   self_attn = register_module("self_attn", VitAttention(c, style));

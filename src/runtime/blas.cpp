@@ -20,12 +20,18 @@ uint64_t sgemm_row_major_flops() { return g_flops.load(std::memory_order_relaxed
 
 void sgemm_row_major(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  sgemm_row_major_uncounted(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  g_flops.fetch_add(static_cast<uint64_t>(2 * m * n * k), std::memory_order_relaxed);
+}
+
+void sgemm_row_major_uncounted(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+                               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                               int64_t ldc) {
   constexpr int64_t kMax = std::numeric_limits<int>::max();
   if (m < 0 || n < 0 || k < 0 || m > kMax || n > kMax || k > kMax || lda > kMax || ldb > kMax || ldc > kMax)
     fail("sgemm_row_major: m {} n {} k {} (row strides {} {} {}): expected sizes within the BLAS's 32-bit integers", m,
          n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
-  g_flops.fetch_add(static_cast<uint64_t>(2 * m * n * k), std::memory_order_relaxed);
   // Row-major c is column-major c^T = op(b)^T op(a)^T: the operands swap, their flags stay.
   const char ta = transpose_b ? 'T' : 'N', tb = transpose_a ? 'T' : 'N';
   const int M = static_cast<int>(n), N = static_cast<int>(m), K = static_cast<int>(k);

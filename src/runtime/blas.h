@@ -14,6 +14,12 @@ namespace vista {
 void sgemm_row_major(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                      int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// sgemm_row_major for callers that report their products to the profiler themselves
+// (runtime/split_mm.h records each as one operator with its operands' shapes).
+void sgemm_row_major_uncounted(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+                               const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                               int64_t ldc);
+
 // 2 x the multiply-adds of every product sgemm_row_major has run in this process, on any thread:
 // the profiler sees no operator for them (train/op_profile.h counts them from this).
 uint64_t sgemm_row_major_flops();

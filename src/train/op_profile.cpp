@@ -21,13 +21,17 @@ bool contains(const std::string& s, const char* part) { return s.find(part) != s
 bool is_gemm(const std::string& name) {
   return name == "aten::mm" || name == "aten::addmm" || name == "aten::addmm_" || name == "aten::bmm" ||
          name == "aten::baddbmm" || name == "aten::baddbmm_" || name == "aten::addmv" || name == "aten::mv" ||
-         name == "aten::dot";
+         name == "aten::dot" || name == "vista_kernel::mm";
 }
 
 // The profiler's FLOPs of a matrix product, or, where it has no formula (the in-place addmm_ and
-// baddbmm_ of libtorch 1.13), 2 x the product of the sizes from the operands' shapes.
+// baddbmm_ of libtorch 1.13, vista's split mm), 2 x the product of the sizes from the operands' shapes.
 uint64_t gemm_flops(const std::string& name, uint64_t profiler_flops, const std::vector<std::vector<int64_t>>& shapes) {
   if (profiler_flops > 0) return profiler_flops;
+  if (name == "vista_kernel::mm") {
+    if (shapes.size() < 2 || shapes[0].size() != 2 || shapes[1].size() != 2) return 0;
+    return static_cast<uint64_t>(2 * shapes[0][0] * shapes[0][1] * shapes[1][1]);
+  }
   const bool added = name == "aten::addmm_" || name == "aten::baddbmm_";
   const bool batched = name == "aten::baddbmm_";
   const size_t first = added ? 1 : 0;
