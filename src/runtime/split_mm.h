@@ -2,7 +2,7 @@
 // Float32 matrix products with the output split over the intra-op threads, each part one
 // single-threaded BLAS call. OpenBLAS's own threads wait for each other inside a product, yielding
 // to the kernel; on 2 Zen 3 cores, with operands from memory as in a training step, its threaded
-// calls reached 124-145 GFLOP/s on the step's shapes and two single-threaded halves 128-152
+// calls reached 123-145 GFLOP/s on the step's shapes and two single-threaded halves 128-152
 // (docs/performance.md). MKL's single-threaded sgemm takes its generic path on AMD (50-79 GFLOP/s
 // a core), so the split is taken only where the BLAS is OpenBLAS's OpenMP or sequential variant;
 // elsewhere these are at::mm and at::addmm.
