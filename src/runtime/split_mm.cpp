@@ -75,15 +75,16 @@ bool as_operand(const torch::Tensor& t, Operand* out) {
   return false;
 }
 
+// A float32 CPU tensor of `dims` dimensions that autograd would not record a product of.
+bool plain_float32(const torch::Tensor& t, int64_t dims) {
+  return t.dim() == dims && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 &&
+         !(t.requires_grad() && torch::GradMode::is_enabled());
+}
+
 bool splits(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& bias) {
   if (!decision().enabled || at::get_num_threads() < 2 || at::in_parallel_region()) return false;
-  if (a.dim() != 2 || b.dim() != 2 || !a.device().is_cpu() || !b.device().is_cpu()) return false;
-  if (a.scalar_type() != torch::kFloat32 || b.scalar_type() != torch::kFloat32) return false;
-  if (a.requires_grad() && torch::GradMode::is_enabled()) return false;
-  if (b.requires_grad() && torch::GradMode::is_enabled()) return false;
-  if (bias.defined() && (bias.dim() != 1 || bias.scalar_type() != torch::kFloat32 || !bias.device().is_cpu() ||
-                         bias.size(0) != b.size(1) || (bias.requires_grad() && torch::GradMode::is_enabled())))
-    return false;
+  if (!plain_float32(a, 2) || !plain_float32(b, 2)) return false;
+  if (bias.defined() && (!plain_float32(bias, 1) || bias.size(0) != b.size(1))) return false;
   const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
   return b.size(0) == k && k > 0 && m * n * k >= kMinMultiplyAdds && std::max(m, n) >= 2 * kMinPart;
 }
