@@ -3,6 +3,7 @@
 #include <ATen/core/ivalue.h>
 #include <torch/csrc/autograd/graph_task.h>
 
+#include "models/rms_norm_kernel.h"
 #include "models/split_linear.h"
 #include "runtime/split_mm.h"
 #include "runtime/torch_compat.h"
@@ -79,22 +80,32 @@ struct NormHolder : torch::CustomClassHolder {
   std::shared_ptr<RecomputableNorm> norm;
 };
 
-// x enters twice, as the two places the plain expression uses it (the product x * rsqrt and the
-// square in the variance), so autograd receives the two gradient terms separately and adds them to
-// the rest of x's gradient in the order it would have: the sum's rounding stays the same.
+// On the CPU the forward and the backward are rms_norm_kernel.h's single passes, and x's gradient
+// is one term. Elsewhere they are the plain expression's ops, and x enters twice, as the two places
+// that expression uses it (the product x * rsqrt and the square in the variance), so autograd
+// receives the two gradient terms separately and adds them to the rest of x's gradient in the
+// order it would have: the sum's rounding stays the plain expression's.
 class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
  public:
   // `recipe`, when given, receives the per-row rsqrt, and is released by this backward.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& x_in_variance,
                                const torch::Tensor& weight, double eps, c10::intrusive_ptr<NormHolder> recipe) {
-    const auto rstd = torch::rsqrt(x_in_variance.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    torch::Tensor rstd, out;
+    if (rms_norm_kernel_applies(x, weight)) {
+      auto forward = rms_norm_forward_kernel(x, weight, eps);
+      rstd = std::move(forward.rstd);
+      out = std::move(forward.out);
+    } else {
+      rstd = torch::rsqrt(x_in_variance.pow(2).mean(-1, /*keepdim=*/true) + eps);
+      out = weight * (x * rstd);
+    }
     ctx->save_for_backward({x, weight});
     ctx->saved_data["rstd"] = rstd;
     if (recipe) {
       recipe->norm->set_rstd(rstd);
       ctx->saved_data["recipe"] = c10::IValue::make_capsule(std::move(recipe));
     }
-    return weight * (x * rstd);
+    return out;
   }
   // Each line is the derivative autograd applies to the plain expression's op (derivatives.yaml).
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -105,6 +116,11 @@ class RMSNormFloat32 : public torch::autograd::Function<RMSNormFloat32> {
     const auto& g = grads[0];
     if (ctx->saved_data.count("recipe") && !torch::autograd::get_current_graph_task_keep_graph())
       c10::static_intrusive_pointer_cast<NormHolder>(ctx->saved_data["recipe"].toCapsule())->norm->release();
+    if (rms_norm_kernel_applies(x, weight)) {
+      auto grads = rms_norm_backward_kernel(g, x, weight, rstd, ctx->needs_input_grad(0) || ctx->needs_input_grad(1),
+                                            ctx->needs_input_grad(2));
+      return {grads.x, torch::Tensor(), grads.weight_D, torch::Tensor(), torch::Tensor()};
+    }
     const auto normed = x * rstd;
     torch::Tensor grad_x, grad_x_in_variance, grad_weight;
     if (ctx->needs_input_grad(2)) grad_weight = (g * normed).sum_to_size(weight.sizes());
@@ -168,6 +184,7 @@ torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& 
 
 torch::Tensor rms_norm_float32(const torch::Tensor& x_BTD, const torch::Tensor& weight_D, double eps) {
   if (!wants_graph(x_BTD) && !wants_graph(weight_D)) {
+    if (rms_norm_kernel_applies(x_BTD, weight_D)) return rms_norm_forward_kernel(x_BTD, weight_D, eps).out;
     const auto rstd = torch::rsqrt(x_BTD.pow(2).mean(-1, /*keepdim=*/true) + eps);
     return weight_D * (x_BTD * rstd);
   }

@@ -3,7 +3,8 @@
 // and recompute the rest there. Their forward output and their gradients are bit for bit those of
 // the plain expressions (the same ops in the same order, and the input's gradient terms handed to
 // autograd in the order it adds them), their products those of models/split_linear.h (libtorch's
-// own unless the split is on, which rounds its products differently); what changes is the memory
+// own unless the split is on, which rounds its products differently), and the RMS norm on the CPU
+// rms_norm_kernel.h's (equal to float32 rounding, not bit for bit); what changes is the memory
 // of a training step, whose peak is the activations autograd keeps (docs/performance.md).
 #include <torch/torch.h>
 
@@ -21,8 +22,8 @@ torch::Tensor swiglu(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI)
 // autocast it is the plain linear of swiglu(), whose operands autocast casts.
 torch::Tensor swiglu_linear(const torch::Tensor& gate_BTI, const torch::Tensor& up_BTI, const torch::Tensor& weight_DI);
 
-// weight * (x * rsqrt(mean(x^2) + eps)) for float32 x (HF's LlamaRMSNorm). Keeps x and the
-// per-row rsqrt; the normalised x is recomputed.
+// weight * (x * rsqrt(mean(x^2) + eps)) for float32 x (HF's LlamaRMSNorm), on the CPU in one pass
+// each way (rms_norm_kernel.h). Keeps x and the per-row rsqrt; the normalised x is recomputed.
 torch::Tensor rms_norm_float32(const torch::Tensor& x_BTD, const torch::Tensor& weight_D, double eps);
 
 // What gives an rms_norm_float32 output back bit for bit: x, the weight and the per-row rsqrt of

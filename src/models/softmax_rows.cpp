@@ -2,32 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
+
+#include "models/float_lanes.h"
 
 namespace vista::models {
 
-// The helpers below take and return eight-lane vectors and are always inlined into the
-// target_clones functions, so no call crosses the AVX / non-AVX calling conventions GCC warns about.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+// Inlined into the target_clones functions, as float_lanes.h's helpers are.
 #define VISTA_LANES_INLINE inline __attribute__((always_inline))
 
 namespace {
 
-// Eight lanes: one AVX register in the AVX2 clones, two SSE registers in the others.
-using Floats8 = float __attribute__((vector_size(32)));
+using lanes::Floats8;
 using Ints8 = int32_t __attribute__((vector_size(32)));
-constexpr int64_t kLanes = 8;
+constexpr int64_t kLanes = lanes::kWidth;
 
-VISTA_LANES_INLINE Floats8 load8(const float* p) {
-  Floats8 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-VISTA_LANES_INLINE void store8(float* p, Floats8 v) { std::memcpy(p, &v, sizeof(v)); }
-VISTA_LANES_INLINE Floats8 broadcast8(float x) { return Floats8{} + x; }
 VISTA_LANES_INLINE Floats8 select8(Ints8 take_a, Floats8 a, Floats8 b) {
   return reinterpret_cast<Floats8>((reinterpret_cast<Ints8>(a) & take_a) | (reinterpret_cast<Ints8>(b) & ~take_a));
 }
@@ -38,11 +27,11 @@ VISTA_LANES_INLINE Floats8 select8(Ints8 take_a, Floats8 a, Floats8 b) {
 VISTA_LANES_INLINE Floats8 exp8(Floats8 x) {
   const float lowest_log = -87.33654f;
   const Ints8 underflow = x < lowest_log;
-  x = select8(underflow, broadcast8(lowest_log), x);
+  x = select8(underflow, lanes::broadcast(lowest_log), x);
   const float round_magic = 12582912.0f;
   const Floats8 n = (x * 1.44269504088896341f + round_magic) - round_magic;
   const Floats8 r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  Floats8 p = broadcast8(1.9875691500e-4f);
+  Floats8 p = lanes::broadcast(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
@@ -53,17 +42,12 @@ VISTA_LANES_INLINE Floats8 exp8(Floats8 x) {
   return select8(underflow, Floats8{}, y * reinterpret_cast<Floats8>(two_to_n));
 }
 
-VISTA_LANES_INLINE float exp1(float x) { return exp8(broadcast8(x))[0]; }
+VISTA_LANES_INLINE float exp1(float x) { return exp8(lanes::broadcast(x))[0]; }
 
 VISTA_LANES_INLINE float lane_max(Floats8 v) {
   float m = v[0];
   for (int l = 1; l < kLanes; ++l) m = std::max(m, v[l]);
   return m;
-}
-VISTA_LANES_INLINE float lane_sum(Floats8 v) {
-  float s = 0;
-  for (int l = 0; l < kLanes; ++l) s += v[l];
-  return s;
 }
 
 }  // namespace
@@ -75,10 +59,10 @@ __attribute__((target_clones("avx2", "default"))) void masked_softmax_rows(float
   for (int64_t i = 0; i < rows; ++i) {
     float* s = scores + i * ld;
     const float* m = mask + i * mask_ld;
-    Floats8 max8 = broadcast8(-std::numeric_limits<float>::infinity());
+    Floats8 max8 = lanes::broadcast(-std::numeric_limits<float>::infinity());
     for (int64_t j = 0; j < full; j += kLanes) {
-      const Floats8 v = load8(s + j) / divisor + load8(m + j);
-      store8(s + j, v);
+      const Floats8 v = lanes::load(s + j) / divisor + lanes::load(m + j);
+      lanes::store(s + j, v);
       max8 = select8(v > max8, v, max8);
     }
     float max = lane_max(max8);
@@ -88,17 +72,17 @@ __attribute__((target_clones("avx2", "default"))) void masked_softmax_rows(float
     }
     Floats8 sum8{};
     for (int64_t j = 0; j < full; j += kLanes) {
-      const Floats8 e = exp8(load8(s + j) - max);
-      store8(s + j, e);
+      const Floats8 e = exp8(lanes::load(s + j) - max);
+      lanes::store(s + j, e);
       sum8 += e;
     }
-    float sum = lane_sum(sum8);
+    float sum = lanes::sum(sum8);
     for (int64_t j = full; j < cols; ++j) {
       s[j] = exp1(s[j] - max);
       sum += s[j];
     }
     const float inverse = 1.0f / sum;
-    for (int64_t j = 0; j < full; j += kLanes) store8(s + j, load8(s + j) * inverse);
+    for (int64_t j = 0; j < full; j += kLanes) lanes::store(s + j, lanes::load(s + j) * inverse);
     for (int64_t j = full; j < cols; ++j) s[j] *= inverse;
   }
 }
@@ -111,10 +95,11 @@ __attribute__((target_clones("avx2", "default"))) void softmax_backward_rows(flo
     float* g = grad + i * ld;
     const float* p = probs + i * ld;
     Floats8 dot8{};
-    for (int64_t j = 0; j < full; j += kLanes) dot8 += load8(g + j) * load8(p + j);
-    float dot = lane_sum(dot8);
+    for (int64_t j = 0; j < full; j += kLanes) dot8 += lanes::load(g + j) * lanes::load(p + j);
+    float dot = lanes::sum(dot8);
     for (int64_t j = full; j < cols; ++j) dot += g[j] * p[j];
-    for (int64_t j = 0; j < full; j += kLanes) store8(g + j, load8(p + j) * (load8(g + j) - dot) / divisor);
+    for (int64_t j = 0; j < full; j += kLanes)
+      lanes::store(g + j, lanes::load(p + j) * (lanes::load(g + j) - dot) / divisor);
     for (int64_t j = full; j < cols; ++j) g[j] = p[j] * (g[j] - dot) / divisor;
   }
 }
