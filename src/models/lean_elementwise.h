@@ -3,9 +3,10 @@
 // and recompute the rest there. Their forward output and their gradients are bit for bit those of
 // the plain expressions (the same ops in the same order, and the input's gradient terms handed to
 // autograd in the order it adds them), their products those of models/split_linear.h (libtorch's
-// own unless the split is on, which rounds its products differently), and the RMS norm on the CPU
-// rms_norm_kernel.h's (equal to float32 rounding, not bit for bit); what changes is the memory
-// of a training step, whose peak is the activations autograd keeps (docs/performance.md).
+// own unless the split is on, which rounds its products differently), and on the CPU the RMS norm
+// and silu(gate) * up are rms_norm_kernel.h's and swiglu_kernel.h's single passes (equal to float32
+// rounding, not bit for bit); what changes is the memory of a training step, whose peak is the
+// activations autograd keeps (docs/performance.md).
 #include <torch/torch.h>
 
 #include <memory>

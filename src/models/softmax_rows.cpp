@@ -14,35 +14,9 @@ namespace vista::models {
 namespace {
 
 using lanes::Floats8;
-using Ints8 = int32_t __attribute__((vector_size(32)));
 constexpr int64_t kLanes = lanes::kWidth;
 
-VISTA_LANES_INLINE Floats8 select8(Ints8 take_a, Floats8 a, Floats8 b) {
-  return reinterpret_cast<Floats8>((reinterpret_cast<Ints8>(a) & take_a) | (reinterpret_cast<Ints8>(b) & ~take_a));
-}
-
-// exp(x) for x <= 0 (a score minus its row's maximum): Cephes' expf, a degree-6 polynomial after
-// splitting off a power of two (the rounding by adding 1.5 * 2^23, which needs no libm call).
-// Below log(smallest normal float) it returns 0, where libm returns a subnormal.
-VISTA_LANES_INLINE Floats8 exp8(Floats8 x) {
-  const float lowest_log = -87.33654f;
-  const Ints8 underflow = x < lowest_log;
-  x = select8(underflow, lanes::broadcast(lowest_log), x);
-  const float round_magic = 12582912.0f;
-  const Floats8 n = (x * 1.44269504088896341f + round_magic) - round_magic;
-  const Floats8 r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  Floats8 p = lanes::broadcast(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const Floats8 y = p * (r * r) + r + 1.0f;
-  const Ints8 two_to_n = (__builtin_convertvector(n, Ints8) + 127) << 23;
-  return select8(underflow, Floats8{}, y * reinterpret_cast<Floats8>(two_to_n));
-}
-
-VISTA_LANES_INLINE float exp1(float x) { return exp8(lanes::broadcast(x))[0]; }
+VISTA_LANES_INLINE float exp1(float x) { return lanes::exp(lanes::broadcast(x))[0]; }
 
 VISTA_LANES_INLINE float lane_max(Floats8 v) {
   float m = v[0];
@@ -63,7 +37,7 @@ __attribute__((target_clones("avx2", "default"))) void masked_softmax_rows(float
     for (int64_t j = 0; j < full; j += kLanes) {
       const Floats8 v = lanes::load(s + j) / divisor + lanes::load(m + j);
       lanes::store(s + j, v);
-      max8 = select8(v > max8, v, max8);
+      max8 = lanes::select(v > max8, v, max8);
     }
     float max = lane_max(max8);
     for (int64_t j = full; j < cols; ++j) {
@@ -72,7 +46,7 @@ __attribute__((target_clones("avx2", "default"))) void masked_softmax_rows(float
     }
     Floats8 sum8{};
     for (int64_t j = 0; j < full; j += kLanes) {
-      const Floats8 e = exp8(lanes::load(s + j) - max);
+      const Floats8 e = lanes::exp(lanes::load(s + j) - max);
       lanes::store(s + j, e);
       sum8 += e;
     }

@@ -48,7 +48,8 @@ uint64_t gemm_flops(const std::string& name, uint64_t profiler_flops, const std:
 std::string op_kind(const std::string& name) {
   if (is_gemm(name)) return "gemm";
   if (name.rfind("vista_kernel::attention", 0) == 0) return "attention";
-  if (name.rfind("vista_kernel::rms_norm", 0) == 0) return "elementwise";
+  for (const char* pass : {"vista_kernel::rms_norm", "vista_kernel::swiglu"})
+    if (name.rfind(pass, 0) == 0) return "elementwise";
   if (contains(name, "log_softmax") || contains(name, "nll_loss") || contains(name, "cross_entropy")) return "loss";
   if (contains(name, "softmax")) return "softmax";
   if (name.rfind("aten::", 0) != 0) return "autograd";  // e.g. MmBackward0, AccumulateGrad

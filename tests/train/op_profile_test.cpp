@@ -130,6 +130,7 @@ TEST(OpProfile, OperatorKindsFromNames) {
   EXPECT_EQ(op_kind("aten::cat"), "copy");
   EXPECT_EQ(op_kind("aten::mul"), "elementwise");
   EXPECT_EQ(op_kind("vista_kernel::rms_norm_backward"), "elementwise");
+  EXPECT_EQ(op_kind("vista_kernel::swiglu"), "elementwise");
   EXPECT_EQ(op_kind("aten::linalg_vector_norm"), "elementwise");  // "vector" is not a conversion
   EXPECT_EQ(op_kind("aten::_to_copy"), "copy");
   EXPECT_EQ(op_kind("aten::mkldnn_convolution"), "convolution");
