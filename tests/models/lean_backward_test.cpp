@@ -127,6 +127,72 @@ TEST(LeanBackward, RmsNormKernelWeightGradientDoesNotDependOnThreads) {
   expect_same_bits(weight_grad(1), weight_grad(2), "one thread against two");
 }
 
+TEST(LeanBackward, AttentionRecomputedInBackwardMatchesThePlainCoreBitForBit) {
+  torch::manual_seed(5);
+  const auto q = torch::randn({2, 3, 6, 8}), k = torch::randn({2, 3, 6, 8}), v = torch::randn({2, 3, 6, 8});
+  const auto w = torch::randn({2, 3, 6, 8});
+  const auto mask = causal_padding_mask(torch::tensor({{1, 1, 1, 1, 1, 1}, {0, 0, 1, 1, 1, 1}}), 6, 0, torch::kFloat32);
+  auto q1 = leaf(q), k1 = leaf(k), v1 = leaf(v), q2 = leaf(q), k2 = leaf(k), v2 = leaf(v);
+  auto scores = torch::matmul(q1, k1.transpose(2, 3)) / std::sqrt(8.0) + mask;
+  const auto plain = torch::matmul(torch::softmax(scores, -1, torch::kFloat32), v1);
+  const int64_t before = recomputed_attention_cores();
+  const auto lean = attention_scores_after_matmul(q2, k2, v2, mask);
+  EXPECT_TRUE(torch::equal(plain, lean));
+  expect_same_bits(grads_of(plain, w, {q1, k1, v1}), grads_of(lean, w, {q2, k2, v2}), "attention");
+  // The probabilities were recomputed in backward, not kept from the forward.
+  EXPECT_EQ(recomputed_attention_cores() - before, 1);
+  // Without a graph to build there is nothing to recompute.
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::equal(attention_scores_after_matmul(q, k, v, mask), plain.detach()));
+  }
+  EXPECT_EQ(recomputed_attention_cores() - before, 1);
+}
+
+// A strided v (heads transposed out of [B, S, H, D], as the decoders make it) and each subset of
+// inputs that needs a gradient: the backward multiplies the operands at::matmul multiplied.
+TEST(LeanBackward, AttentionBackwardMatchesForStridedValuesAndPartialGradients) {
+  torch::manual_seed(7);
+  const auto q = torch::randn({2, 3, 5, 4}), k = torch::randn({2, 3, 5, 4});
+  const auto v = torch::randn({2, 5, 3, 4}).transpose(1, 2);
+  const auto w = torch::randn({2, 3, 5, 4});
+  const auto mask = causal_padding_mask(torch::tensor({{1, 1, 1, 1, 1}, {0, 1, 1, 1, 1}}), 5, 0, torch::kFloat32);
+  for (const auto& needs : std::vector<std::array<bool, 3>>{
+           {true, true, true}, {false, false, true}, {true, false, false}, {false, true, true}}) {
+    auto input = [&](const torch::Tensor& t, bool grad) { return grad ? leaf(t) : t; };
+    std::vector<torch::Tensor> plain_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    std::vector<torch::Tensor> lean_in{input(q, needs[0]), input(k, needs[1]), input(v, needs[2])};
+    auto scores = torch::matmul(plain_in[0], plain_in[1].transpose(2, 3)) / std::sqrt(4.0) + mask;
+    const auto plain = torch::matmul(torch::softmax(scores, -1, torch::kFloat32), plain_in[2]);
+    const auto lean = attention_scores_after_matmul(lean_in[0], lean_in[1], lean_in[2], mask);
+    EXPECT_TRUE(torch::equal(plain, lean));
+    std::vector<torch::Tensor> plain_wanted, lean_wanted;
+    for (size_t i = 0; i < 3; ++i)
+      if (needs[i]) plain_wanted.push_back(plain_in[i]), lean_wanted.push_back(lean_in[i]);
+    expect_same_bits(
+        grads_of(plain, w, plain_wanted), grads_of(lean, w, lean_wanted),
+        fmt::format("attention, inputs needing a gradient (q k v) {:d}{:d}{:d}", needs[0], needs[1], needs[2]));
+  }
+}
+
+// Under a checkpointed block the whole block is recomputed once in backward; the attention core
+// inside it is not recomputed a second time.
+TEST(LeanBackward, AttentionInsideACheckpointedBlockIsRecomputedOnce) {
+  torch::manual_seed(6);
+  const auto q = torch::randn({1, 2, 4, 8}), k = torch::randn({1, 2, 4, 8}), v = torch::randn({1, 2, 4, 8});
+  const auto mask = causal_padding_mask(torch::ones({1, 4}), 4, 0, torch::kFloat32);
+  auto x = leaf(q);
+  const int64_t blocks = recomputed_blocks(), cores = recomputed_attention_cores();
+  const auto out =
+      checkpointed([&](const torch::Tensor& h) { return attention_scores_after_matmul(h, k, v, mask); }, x);
+  out.sum().backward();
+  EXPECT_EQ(recomputed_blocks() - blocks, 1);
+  EXPECT_EQ(recomputed_attention_cores() - cores, 0);
+  auto x2 = leaf(q);
+  attention_scores_after_matmul(x2, k, v, mask).sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), x2.grad()));
+}
+
 TEST(LeanBackward, SwigluLinearMatchesLinearOfSiluTimesUpToFloat32Rounding) {
   torch::manual_seed(5);
   const auto gate = torch::randn({2, 7, 24}) * 3, up = torch::randn({2, 7, 24}), weight = torch::randn({16, 24}) * 0.2,
@@ -139,6 +205,12 @@ TEST(LeanBackward, SwigluLinearMatchesLinearOfSiluTimesUpToFloat32Rounding) {
     for (const auto& grad : grads_of(out, w.to(dtype), inputs)) results.push_back(grad);
     return results;
   };
+  // The down projection that recomputes its input is the linear of swiglu()'s output, bit for bit.
+  auto g1 = leaf(gate), u1 = leaf(up), w1 = leaf(weight), g2 = leaf(gate), u2 = leaf(up), w2 = leaf(weight);
+  const auto composed = torch::nn::functional::linear(swiglu(g1, u1), w1);
+  const auto fused = swiglu_linear(g2, u2, w2);
+  EXPECT_TRUE(torch::equal(composed, fused));
+  expect_same_bits(grads_of(composed, w, {g1, u1, w1}), grads_of(fused, w, {g2, u2, w2}), "swiglu_linear");
   // A frozen weight (LoRA or stage 1): only the inputs' gradients.
   for (const bool weight_grad : {true, false})
     expect_float32_rounding(run(true, torch::kFloat32, weight_grad), run(false, torch::kFloat32, weight_grad),
