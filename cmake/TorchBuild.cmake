@@ -89,11 +89,21 @@ else()
   target_link_libraries(vista_openmp INTERFACE OpenMP::OpenMP_CXX)
 endif()
 
-# runtime/blas.cpp calls sgemm_ of the BLAS libtorch computes with. The wheel's libtorch_cpu
-# exports MKL's; Debian's libtorch reaches libblas.so.3 only as its own dependency, which the
-# linker does not search, so it is named here (the OpenMP variant where it is installed).
+# runtime/blas.cpp calls sgemm_ of the BLAS libtorch computes with. Debian's libtorch reaches
+# libblas.so.3 only as its own dependency, which the linker does not search, so it is named here
+# (the OpenMP variant where it is installed). The wheel's libtorch_cpu exports MKL's BLAS, whose
+# single-threaded sgemm on AMD CPUs runs a fifth slower than OpenBLAS's: where Debian's OpenBLAS
+# (OpenMP variant) is installed, it is linked ahead of libtorch_cpu, so that its BLAS symbols come
+# first for vista and for libtorch alike (a step of the bench 13-15% shorter, docs/performance.md).
+# Its libgomp.so.1 is then the wheel's, already loaded under that soname: one OpenMP pool.
 set(VISTA_BLAS_LIBRARIES "")
-if(TORCH_INSTALL_PREFIX STREQUAL "/usr")
+if(NOT TORCH_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS "${VISTA_OPENBLAS_OPENMP_DIR}/libopenblas.so.0")
+  set(VISTA_BLAS_LIBRARIES "${VISTA_OPENBLAS_OPENMP_DIR}/libopenblas.so.0")
+  message(STATUS "vista: BLAS from ${VISTA_BLAS_LIBRARIES}, ahead of the wheel's MKL")
+  # Among the link options, which come before every library on the link line: first in the
+  # program's NEEDED entries, and kept though libtorch_cpu already defines its symbols.
+  add_link_options("LINKER:--no-as-needed,${VISTA_BLAS_LIBRARIES}")
+elseif(TORCH_INSTALL_PREFIX STREQUAL "/usr")
   if(EXISTS "${VISTA_OPENBLAS_OPENMP_DIR}/libblas.so.3")
     set(VISTA_BLAS_LIBRARIES "${VISTA_OPENBLAS_OPENMP_DIR}/libblas.so.3")
   else()

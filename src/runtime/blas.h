@@ -1,6 +1,8 @@
 #pragma once
 // Float32 GEMM through the BLAS libtorch itself computes with: Debian's libtorch calls libblas.so.3
-// (OpenBLAS), the PyPI wheel carries MKL and exports its sgemm_. Kernels that run many small
+// (OpenBLAS); the PyPI wheel carries MKL and exports its sgemm_, but where Debian's OpenBLAS is
+// installed the wheel's build links it first, so its sgemm_ is OpenBLAS's there too
+// (cmake/TorchBuild.cmake). Kernels that run many small
 // products per thread call it directly: libtorch has no public BLAS entry point, and its bmm on
 // the CPU goes through the dispatcher once per matrix (select, addmm_) and threads each product.
 // Called from inside at::parallel_for, an OpenMP BLAS (OpenBLAS's OpenMP variant, MKL) runs the

@@ -4,8 +4,8 @@
 // to the kernel; on 2 Zen 3 cores, with operands from memory as in a training step, its threaded
 // calls reached 123-145 GFLOP/s on the step's shapes and two single-threaded halves 128-152
 // (docs/performance.md). MKL's single-threaded sgemm takes its generic path on AMD (50-79 GFLOP/s
-// a core), so the split is taken only where the BLAS is OpenBLAS's OpenMP or sequential variant;
-// elsewhere these are at::mm and at::addmm.
+// a core), so the split is taken only where the BLAS is OpenBLAS's OpenMP or sequential variant
+// (both builds where Debian's OpenBLAS is installed); elsewhere these are at::mm and at::addmm.
 #include <torch/torch.h>
 
 namespace vista {
