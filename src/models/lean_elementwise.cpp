@@ -38,8 +38,10 @@ class SwiGLU : public torch::autograd::Function<SwiGLU> {
     const auto& up = saved[1];
     const auto& g = grads[0];
     if (swiglu_kernel_applies(gate, up)) {
-      auto kernel = swiglu_backward_kernel_into(g.clone(torch::MemoryFormat::Contiguous), gate, up,
-                                                ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+      // The kernel writes gate's gradient over its first operand: a copy of g only where it does.
+      auto product_grad = ctx->needs_input_grad(0) ? g.clone(torch::MemoryFormat::Contiguous) : g.contiguous();
+      auto kernel = swiglu_backward_kernel_into(std::move(product_grad), gate, up, ctx->needs_input_grad(0),
+                                                ctx->needs_input_grad(1));
       return {kernel.gate, kernel.up};
     }
     torch::Tensor grad_gate, grad_up;

@@ -14,6 +14,7 @@
 #include "models/checkpointing.h"
 #include "models/layers.h"
 #include "models/lean_elementwise.h"
+#include "models/swiglu_kernel.h"
 #include "test_util.h"
 
 using namespace vista::models;
@@ -81,6 +82,22 @@ TEST(LeanBackward, SwigluKernelMatchesSiluTimesUpToFloat32Rounding) {
     expect_float32_rounding(kernel, run(false, torch::kFloat32, gate_grad), run(false, torch::kFloat64, gate_grad),
                             gate_grad ? "swiglu" : "swiglu, up only");
   }
+}
+
+// The backward kernel writes gate's gradient over the product's gradient: a buffer it cannot write
+// in place is refused with the reason, not written past.
+TEST(LeanBackward, SwigluBackwardKernelRefusesABufferItCannotWriteInPlace) {
+  const auto gate = torch::randn({3, 4}), up = torch::randn({3, 4});
+  expect_error_containing(
+      [&] {
+        swiglu_backward_kernel_into(torch::randn({4, 3}).t(), gate, up, true, true);
+      },
+      {"swiglu_backward_kernel_into", "contiguous", "[3, 4]"});
+  expect_error_containing(
+      [&] {
+        swiglu_backward_kernel_into(torch::randn({3, 5}), gate, up, true, true);
+      },
+      {"gate's shape [3, 4]"});
 }
 
 // As in a decoder layer: the normalised x feeds a projection and x also goes round it (the
